@@ -1,0 +1,65 @@
+"""Typed errors raised by the WhatCounts provider.
+
+Callers branch on the class, never on message text. Messages never contain the API
+password and show phone numbers only in masked form.
+"""
+
+from __future__ import annotations
+
+from whatcounts_provider._compat import AirflowException
+
+
+class WhatCountsError(AirflowException):
+    """Base class of every error this provider raises."""
+
+
+class WhatCountsConfigError(WhatCountsError, ValueError):
+    """The Airflow connection (or a hook argument) is unusable; raised before any request."""
+
+
+class WhatCountsApiError(WhatCountsError):
+    """WhatCounts answered with an error status.
+
+    :param message: WhatCounts' own ``error`` text, or a short sanitised excerpt of the body.
+    :param status_code: the HTTP status of the final answer.
+    """
+
+    def __init__(self, message: str, *, status_code: int) -> None:
+        super().__init__(f"WhatCounts API error (HTTP {status_code}): {message}")
+        # AirflowException declares status_code as an HTTPStatus; any int is valid here.
+        self.status_code: int = status_code  # type: ignore[assignment,unused-ignore]
+        self.message = message
+
+
+class WhatCountsAuthError(WhatCountsApiError):
+    """WhatCounts rejected the realm / API password (HTTP 401 or 403)."""
+
+
+class SmsSubscriberNotFoundError(WhatCountsApiError):
+    """The phone has no (remaining) subscription on the sender code.
+
+    WhatCounts reports this as HTTP 500 with a specific error text. It is a permanent
+    answer, never retried; a phone that was already stopped answers the same way.
+    """
+
+
+class WhatCountsTransportError(WhatCountsError):
+    """No answer from WhatCounts: connection refused or dropped, or a timeout, after all retries."""
+
+
+class InvalidPhoneNumberError(WhatCountsError, ValueError):
+    """A phone number cannot be normalised; no request was sent for it."""
+
+
+class InvalidSenderCodeError(WhatCountsError, ValueError):
+    """A sender code is empty, too long, or has characters other than ASCII letters and digits."""
+
+
+class WhatCountsBulkError(WhatCountsError):
+    """A bulk run finished but some phones need attention (failed, invalid, or not subscribed
+    with ``missing_ok=False``). Every phone was attempted; ``summary`` is the task's XCom record.
+    """
+
+    def __init__(self, message: str, *, summary: dict[str, object]) -> None:
+        super().__init__(message)
+        self.summary = summary

@@ -1,0 +1,113 @@
+"""Classify WhatCounts answers: retry, or map to a result or a typed exception.
+
+This module is the only place that looks at an answer's status and body, so the single
+and bulk paths behave identically.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from whatcounts_provider.exceptions import (
+    SmsSubscriberNotFoundError,
+    WhatCountsApiError,
+    WhatCountsAuthError,
+)
+from whatcounts_provider.phone import mask_phone
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    import requests
+
+# Transient by nature; a plain 500 is transient too unless it is the documented answer below.
+RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+# WhatCounts gives no error code for "no subscription": the documented answer is HTTP 500
+# with this text (see the API doc "Stop Sending SMS To Contact"). Matched here and nowhere else.
+_NO_SUBSCRIPTION = re.compile(r"^An error occurred processing STOP sends for phone \[")
+_EXCERPT_LIMIT = 200
+_DIGIT_RUN = re.compile(r"\d{7,}")
+_BASIC_TOKEN = re.compile(r"(?i)\b(basic|bearer)\s+[A-Za-z0-9+/=._~-]+")
+_TAGS = re.compile(r"<[^>]*>")
+
+
+def is_retryable(response: requests.Response) -> bool:
+    """Whether another attempt may get a different answer."""
+    if response.status_code == 500:
+        return not _is_no_subscription(response)
+    return response.status_code in RETRYABLE_STATUSES
+
+
+def parse_answer(response: requests.Response, *, conn_id: str, realm: str, secrets: Iterable[str]) -> Any:
+    """Return the JSON body of a 2xx answer; raise the typed exception for anything else.
+
+    :param secrets: strings that must never appear in an exception (password, Basic token).
+    """
+    status = response.status_code
+    if 200 <= status < 300:
+        try:
+            return response.json()
+        except ValueError:
+            raise WhatCountsApiError(
+                f"expected a JSON answer, got {_content_type(response)}: {_excerpt(response.text, secrets)}",
+                status_code=status,
+            ) from None
+    if status in (401, 403):
+        raise WhatCountsAuthError(
+            f"WhatCounts rejected the credentials of connection {conn_id!r} (realm {realm!r}); "
+            "check Login (the realm) and Password (the API password)",
+            status_code=status,
+        )
+    text = _excerpt(_error_text(response), secrets)
+    if status == 500 and _is_no_subscription(response):
+        raise SmsSubscriberNotFoundError(text, status_code=status)
+    if 300 <= status < 400:
+        text = f"unexpected redirect to {response.headers.get('Location', '?')!r}; check the Site URL"
+    elif status == 404:
+        text = f"{text} (no such endpoint at {_path_of(response)}; check the Site URL)"
+    raise WhatCountsApiError(text, status_code=status)
+
+
+def sanitize(text: str, secrets: Iterable[str] = ()) -> str:
+    """Make server- or library-supplied text safe for an exception or a log line.
+
+    Secrets and Authorization tokens are redacted, runs of 7+ digits (phones) masked,
+    markup and control characters dropped, and the result cut to a short excerpt.
+    """
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    text = _BASIC_TOKEN.sub(lambda m: f"{m.group(1)} ***", text)
+    text = _DIGIT_RUN.sub(lambda m: mask_phone(m.group()), text)
+    text = " ".join(_TAGS.sub(" ", text).split())
+    text = "".join(ch for ch in text if ch.isprintable())
+    return text if len(text) <= _EXCERPT_LIMIT else text[: _EXCERPT_LIMIT - 1] + "…"
+
+
+def _excerpt(text: str, secrets: Iterable[str]) -> str:
+    return sanitize(text, secrets) or "(empty body)"
+
+
+def _error_text(response: requests.Response) -> str:
+    """WhatCounts' own ``error`` text when the body is its JSON error shape, else the raw body."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text
+    error = body.get("error") if isinstance(body, dict) else None
+    return error if isinstance(error, str) else response.text
+
+
+def _is_no_subscription(response: requests.Response) -> bool:
+    return bool(_NO_SUBSCRIPTION.match(_error_text(response)))
+
+
+def _content_type(response: requests.Response) -> str:
+    return response.headers.get("Content-Type", "no content type").split(";")[0]
+
+
+def _path_of(response: requests.Response) -> str:
+    path = urlsplit(response.url).path or "/"
+    return _DIGIT_RUN.sub(lambda m: mask_phone(m.group()), path)

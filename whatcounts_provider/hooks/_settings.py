@@ -1,0 +1,230 @@
+"""Resolve a WhatCounts Airflow connection into validated settings.
+
+Precedence for every tunable: hook argument > connection extra > default. Extras given in
+a connection URI arrive as strings and are coerced here; anything unusable raises
+:class:`WhatCountsConfigError` naming the field, before a request is built.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import phonenumbers
+
+from whatcounts_provider.exceptions import WhatCountsConfigError
+from whatcounts_provider.get_provider_info import CONN_FIELDS
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API_VERSION = "v1"
+DEFAULT_CONNECT_TIMEOUT = 10.0
+DEFAULT_READ_TIMEOUT = 30.0
+DEFAULT_MAX_RETRIES = 5
+MAX_RETRIES_LIMIT = 20
+DEFAULT_REGION = "US"
+
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
+# Airflow 2.x forms stored custom fields with this prefix; both spellings are accepted.
+_PREFIX = "extra__whatcounts__"
+
+
+@dataclass(frozen=True)
+class WhatCountsSettings:
+    """Everything the hook needs to talk to one WhatCounts realm."""
+
+    conn_id: str
+    base_url: str
+    realm: str
+    password: str = field(repr=False)
+    api_version: str = DEFAULT_API_VERSION
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    read_timeout: float = DEFAULT_READ_TIMEOUT
+    max_retries: int = DEFAULT_MAX_RETRIES
+    default_region: str = DEFAULT_REGION
+    verify: bool | str = True
+
+
+def resolve_settings(
+    conn: Any, *, timeout: float | None = None, max_retries: int | None = None
+) -> WhatCountsSettings:
+    """Build :class:`WhatCountsSettings` from an Airflow ``Connection`` and hook arguments.
+
+    :param conn: the Airflow connection (``host``, ``login``, ``password``, ``port``, extras).
+    :param timeout: read timeout in seconds from the hook; overrides the ``timeout`` extra.
+    :param max_retries: retries from the hook; overrides the ``max_retries`` extra.
+    """
+    conn_id = conn.conn_id
+    extras = _extras(conn)
+    realm = (conn.login or "").strip()
+    if not realm:
+        raise WhatCountsConfigError(f"connection {conn_id!r}: Login (the WhatCounts realm) is empty")
+    if not conn.password:
+        raise WhatCountsConfigError(f"connection {conn_id!r}: Password (the realm's API password) is empty")
+    return WhatCountsSettings(
+        conn_id=conn_id,
+        base_url=rest_base_url(conn.host, conn.port, conn_id=conn_id),
+        realm=realm,
+        password=conn.password,
+        api_version=_api_version(extras.get("api_version"), conn_id),
+        read_timeout=(
+            _seconds("timeout argument", timeout, conn_id)
+            if timeout is not None
+            else _seconds("extra 'timeout'", extras.get("timeout", DEFAULT_READ_TIMEOUT), conn_id)
+        ),
+        max_retries=(
+            _retries("max_retries argument", max_retries, conn_id)
+            if max_retries is not None
+            else _retries("extra 'max_retries'", extras.get("max_retries", DEFAULT_MAX_RETRIES), conn_id)
+        ),
+        default_region=_region(extras.get("default_region", DEFAULT_REGION), conn_id),
+        verify=_verify(extras.get("verify", True), conn_id),
+    )
+
+
+def rest_base_url(host: str | None, port: int | None, *, conn_id: str) -> str:
+    """Turn the connection's Site URL into the REST base, ``<scheme>://<site>[:port][/prefix]/rest``.
+
+    No scheme means https. Plain http is refused unless the host is loopback (the emulator):
+    Basic credentials would otherwise cross the network in clear text.
+    """
+    raw = (host or "").strip()
+    if not raw:
+        raise WhatCountsConfigError(
+            f"connection {conn_id!r}: Host (Site URL) is empty; set it to your WhatCounts site, "
+            "e.g. https://mail.example.com"
+        )
+    parts = urlsplit(raw if "://" in raw else f"https://{raw}")
+    where = f"connection {conn_id!r}: Host (Site URL) {raw!r}"
+    scheme = parts.scheme.lower()
+    if scheme not in ("https", "http"):
+        raise WhatCountsConfigError(f"{where} uses {scheme}://; only https:// is supported")
+    if parts.username is not None or parts.password is not None:
+        raise WhatCountsConfigError(
+            f"connection {conn_id!r}: Host (Site URL) must not contain credentials; "
+            "put the realm in Login and the API password in Password"
+        )
+    if parts.query or parts.fragment:
+        raise WhatCountsConfigError(f"{where} must not contain a query or fragment ('?', '#')")
+    hostname = parts.hostname
+    if not hostname:
+        raise WhatCountsConfigError(f"{where} has no host name")
+    try:
+        url_port = parts.port
+    except ValueError:
+        raise WhatCountsConfigError(f"{where} has an invalid port") from None
+    if scheme == "http" and not _is_loopback(hostname):
+        raise WhatCountsConfigError(
+            f"{where} uses plain http://, which would send the realm and API password in clear "
+            "text; use https:// (http:// is allowed only for loopback hosts such as the emulator)"
+        )
+    netloc = f"[{hostname}]" if ":" in hostname else hostname
+    effective_port = url_port or port
+    if effective_port:
+        netloc = f"{netloc}:{effective_port}"
+    path = parts.path.rstrip("/")
+    path = path.removesuffix("/rest")
+    return f"{scheme}://{netloc}{path}/rest"
+
+
+def _is_loopback(hostname: str) -> bool:
+    if hostname.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(hostname).is_loopback
+    except ValueError:
+        return False
+
+
+def _extras(conn: Any) -> dict[str, Any]:
+    """Known extras by bare name, with empty form values dropped and unknown keys reported."""
+    raw: dict[str, Any] = conn.extra_dejson or {}
+    extras: dict[str, Any] = {}
+    unknown = []
+    for key, value in raw.items():
+        name = key.removeprefix(_PREFIX)
+        if name not in CONN_FIELDS:
+            unknown.append(key)
+        elif value is not None and value != "":
+            extras[name] = value
+    if unknown:
+        log.warning(
+            "Connection %r has extras this provider does not use; they are ignored: %s",
+            conn.conn_id,
+            ", ".join(sorted(unknown)),
+        )
+    return extras
+
+
+def _seconds(name: str, value: Any, conn_id: str) -> float:
+    number = _number(value)
+    if number is None or not number > 0 or number == float("inf"):
+        raise WhatCountsConfigError(
+            f"connection {conn_id!r}: {name} must be a number of seconds greater than 0, got {value!r}"
+        )
+    return number
+
+
+def _retries(name: str, value: Any, conn_id: str) -> int:
+    number = _number(value)
+    if number is None or number != int(number) or not 0 <= number <= MAX_RETRIES_LIMIT:
+        raise WhatCountsConfigError(
+            f"connection {conn_id!r}: {name} must be a whole number from 0 to {MAX_RETRIES_LIMIT}, "
+            f"got {value!r}"
+        )
+    return int(number)
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def _api_version(value: Any, conn_id: str) -> str:
+    if value is None:
+        return DEFAULT_API_VERSION
+    text = str(value).strip().lower()
+    if not (text.startswith("v") and text[1:].isdigit() and text[1:].isascii()):
+        raise WhatCountsConfigError(
+            f"connection {conn_id!r}: extra 'api_version' must look like 'v1', got {value!r}"
+        )
+    return text
+
+
+def _region(value: Any, conn_id: str) -> str:
+    text = str(value).strip().upper()
+    if text not in phonenumbers.SUPPORTED_REGIONS:
+        raise WhatCountsConfigError(
+            f"connection {conn_id!r}: extra 'default_region' must be a two-letter region code "
+            f"such as 'US' or 'GB', got {value!r}"
+        )
+    return text
+
+
+def _verify(value: Any, conn_id: str) -> bool | str:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip()
+    if text.lower() in _TRUE:
+        return True
+    if text.lower() in _FALSE:
+        return False
+    if os.path.isfile(text):
+        return text
+    raise WhatCountsConfigError(
+        f"connection {conn_id!r}: extra 'verify' must be true, false or the path of an existing "
+        f"CA bundle file, got {value!r}"
+    )

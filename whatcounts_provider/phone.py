@@ -1,0 +1,127 @@
+"""Phone-number and sender-code validation, normalisation and masking.
+
+WhatCounts identifies a subscriber by country code + national number, digits only
+(``12065959696``). Everything a user may hand us (``+1 (206) 595-9696``, ``tel:`` URIs,
+ints from JSON) is normalised here, with ``phonenumbers``, before any request is built.
+"""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+
+from whatcounts_provider.exceptions import InvalidPhoneNumberError, InvalidSenderCodeError
+
+# Longer than any real formatting of a phone (E.164 is at most 15 digits); keeps a
+# 10,000-character cell from reaching the parser or a log line.
+_MAX_PHONE_INPUT = 40
+# Digits (any script: phonenumbers maps full-width and Arabic-Indic digits), an optional
+# leading "+", and the separators people type. No letters: they would be taken as an
+# extension ("x123") or a vanity number, and an SMS subscriber has neither. No control
+# characters or path characters either: the result becomes a URL path segment.
+_PHONE_SHAPE = re.compile(r"[+\uff0b]?[\d ().\-]+")
+_TEL_PREFIX = re.compile(r"(?i)^tel:")
+_MAX_SENDER_CODE = 20
+_SENDER_CODE_SHAPE = re.compile(r"[A-Za-z0-9]+")
+_MASK_KEEP = 4
+_MASK_MAX_STARS = 11
+
+
+def mask_phone(value: object) -> str:
+    """Return a log-safe form of a phone or raw input: all but the last 4 characters starred.
+
+    ``mask_phone("12065959696") == "*******9696"``. Inputs of 4 characters or fewer are fully
+    starred; non-printable characters are shown as ``?``; very long inputs are shortened.
+    """
+    text = str(value)
+    keep = _MASK_KEEP if len(text) > _MASK_KEEP else 0
+    hidden = len(text) - keep
+    tail = "".join(ch if ch.isprintable() else "?" for ch in text[len(text) - keep :])
+    stars = "*" * min(hidden, _MASK_MAX_STARS)
+    suffix = f" ({len(text)} chars)" if hidden > _MASK_MAX_STARS else ""
+    return f"{stars}{tail}{suffix}"
+
+
+def normalize_phone(value: object, default_region: str = "US") -> str:
+    """Normalise a phone to WhatCounts' form: country code + national number, digits only.
+
+    :param value: a phone as ``str`` (any common format, ``tel:`` URI included) or ``int``.
+    :param default_region: ISO 3166 region assumed for numbers without a country code.
+    :raises InvalidPhoneNumberError: the value is not a valid, dialable phone number.
+    """
+    text = _phone_text(value)
+    try:
+        number = phonenumbers.parse(text, default_region)
+    except phonenumbers.NumberParseException as exc:
+        raise _invalid(value, _PARSE_REASONS.get(exc.error_type, "it is not a phone number")) from None
+    if number.extension:
+        raise _invalid(value, "it has an extension; SMS subscribers have none")
+    if not phonenumbers.is_possible_number(number):
+        raise _invalid(value, "it has the wrong number of digits for its country")
+    if not phonenumbers.is_valid_number(number):
+        raise _invalid(value, f"it is not an assigned number range in region {_region_of(number)}")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164).lstrip("+")
+
+
+def validate_sender_code(value: object) -> str:
+    """Return the sender code as a string: a long code, short code or alphanumeric sender ID.
+
+    :raises InvalidSenderCodeError: empty, longer than 20 characters, or anything but ASCII
+        letters and digits (it becomes a URL path segment).
+    """
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise InvalidSenderCodeError(f"sender_code must be a string or int, got {type(value).__name__}")
+    if isinstance(value, int) and value < 0:
+        raise InvalidSenderCodeError(f"sender_code must not be negative, got {value}")
+    text = str(value).strip()
+    if not text:
+        raise InvalidSenderCodeError("sender_code is empty")
+    if len(text) > _MAX_SENDER_CODE:
+        raise InvalidSenderCodeError(
+            f"sender_code is {len(text)} characters long; the limit is {_MAX_SENDER_CODE}"
+        )
+    if not text.isascii() or not _SENDER_CODE_SHAPE.fullmatch(text):
+        raise InvalidSenderCodeError(f"sender_code {text!r} may contain only ASCII letters and digits")
+    return text
+
+
+def _phone_text(value: object) -> str:
+    """Turn the raw input into text the parser may see, refusing what it must not."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise _invalid_type(value)
+    if isinstance(value, int):
+        if value <= 0:
+            raise _invalid(value, "a phone given as an int must be positive")
+        return str(value)
+    if len(value) > _MAX_PHONE_INPUT:
+        raise _invalid(value, f"it is longer than {_MAX_PHONE_INPUT} characters")
+    text = _TEL_PREFIX.sub("", value.strip())
+    if not text:
+        raise _invalid(value, "it is empty")
+    if not _PHONE_SHAPE.fullmatch(text):
+        raise _invalid(value, "it may contain only digits, spaces, '+', '-', '.', '(' and ')'")
+    return text
+
+
+def _region_of(number: phonenumbers.PhoneNumber) -> str:
+    return phonenumbers.region_code_for_number(number) or f"+{number.country_code}"
+
+
+_PARSE_REASONS = {
+    phonenumbers.NumberParseException.INVALID_COUNTRY_CODE: "its country code is unknown",
+    phonenumbers.NumberParseException.NOT_A_NUMBER: "it is not a phone number",
+    phonenumbers.NumberParseException.TOO_SHORT_AFTER_IDD: "it is too short after the international prefix",
+    phonenumbers.NumberParseException.TOO_SHORT_NSN: "it is too short",
+    phonenumbers.NumberParseException.TOO_LONG: "it is too long",
+}
+
+
+def _invalid(value: object, reason: str) -> InvalidPhoneNumberError:
+    return InvalidPhoneNumberError(f"phone {mask_phone(value)!r} is invalid: {reason}")
+
+
+def _invalid_type(value: object) -> InvalidPhoneNumberError:
+    return InvalidPhoneNumberError(
+        f"phone must be a single phone number as str or int, got {type(value).__name__}"
+    )
