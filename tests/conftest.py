@@ -1,0 +1,65 @@
+"""Shared test set-up: an isolated Airflow home, connections from env vars, a migrated DB on demand."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_DAGS = ROOT / "example_dags"
+
+# Airflow reads these at import time; `make test` sets them per Airflow version, plain
+# `pytest` falls back to a throwaway home inside the project.
+os.environ.setdefault("AIRFLOW_HOME", str(ROOT / ".build" / "airflow-home-pytest"))
+os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(EXAMPLE_DAGS))
+
+REALM = "test-realm"
+PASSWORD = "t0p-s3cret-api-password"
+SITE = "https://mail.example.com"
+REST = f"{SITE}/rest"
+SENDER = "2065551212"
+
+
+@pytest.fixture
+def whatcounts_conn(monkeypatch: pytest.MonkeyPatch) -> str:
+    """``whatcounts_default`` pointing at a fake https site (for requests-mock tests)."""
+    uri = f"whatcounts://{REALM}:{PASSWORD}@mail.example.com"
+    monkeypatch.setenv("AIRFLOW_CONN_WHATCOUNTS_DEFAULT", uri)
+    return uri
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> Path:
+    """Migrate the SQLite metadata DB once per session (only e2e tests need it)."""
+    home = Path(os.environ["AIRFLOW_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [sys.executable, "-m", "airflow", "db", "migrate"],
+        check=True,
+        capture_output=True,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
+    return home
+
+
+@pytest.fixture
+def provider_logs(caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]):
+    """Return a function giving everything logged so far, whichever logging stack Airflow uses.
+
+    Airflow 2.11 logs through the standard library (caplog); 3.x task-SDK loggers render
+    through structlog to stdout/stderr (capsys). Tests about log content must see both.
+    """
+    caplog.set_level("DEBUG")
+    seen: list[str] = []
+
+    def text() -> str:
+        out, err = capsys.readouterr()
+        seen.extend([out, err])
+        return caplog.text + "".join(seen)
+
+    return text

@@ -1,0 +1,178 @@
+"""StopSmsSubscriberOperator: templating sources, the return record, missing_ok, hook caching."""
+
+from __future__ import annotations
+
+import datetime as dt
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from conftest import REST, SENDER
+
+from whatcounts_provider.exceptions import (
+    InvalidPhoneNumberError,
+    InvalidSenderCodeError,
+    SmsSubscriberNotFoundError,
+)
+from whatcounts_provider.operators.sms import StopSmsSubscriberOperator
+
+try:
+    from airflow.sdk import DAG, task
+except ImportError:  # Airflow 2.11
+    from airflow import DAG  # type: ignore[no-redef,assignment,attr-defined,unused-ignore]
+    from airflow.decorators import task  # type: ignore[no-redef,assignment,attr-defined,unused-ignore]
+
+PHONE = "12065959696"
+STOP_URL = f"{REST}/sms/stopSubscriberSend/{PHONE}/{SENDER}"
+RECORD = {"id": 15, "smsSubscriberId": 424, "smsSenderId": 3, "realmId": 10, "campaignId": 0, "phone": PHONE}
+NOT_SUBSCRIBED = {
+    "error": f"An error occurred processing STOP sends for phone [{PHONE}] realmId [10]",
+    "status": "Internal Server Error",
+    "statusCode": 500,
+}
+
+
+class StubTaskInstance:
+    """Enough of a TaskInstance for template rendering and XComArg resolution without a DB.
+
+    (Jinja's sandbox refuses a MagicMock, so a plain object it is.)
+    """
+
+    def __init__(self, xcoms: dict[str, Any]) -> None:
+        self.xcoms = xcoms
+        self.pushed: dict[str, Any] = {}
+
+    def xcom_pull(self, task_ids: str | None = None, key: str = "return_value", **_: Any) -> Any:
+        return self.xcoms.get(task_ids) if key == "return_value" else None
+
+    def xcom_push(self, key: str, value: Any, **_: Any) -> None:
+        self.pushed[key] = value
+
+    def get_relevant_upstream_map_indexes(self, *_: Any, **__: Any) -> None:
+        return None
+
+
+def make_context(*, params: dict[str, Any] | None = None, xcoms: dict[str, Any] | None = None, conf=None):
+    ti = StubTaskInstance(xcoms or {})
+    return {
+        "params": params or {},
+        "ti": ti,
+        "task_instance": ti,
+        "dag_run": SimpleNamespace(conf=conf or {}),
+        "expanded_ti_count": None,
+    }
+
+
+def render(op: StopSmsSubscriberOperator, context: dict[str, Any]) -> StopSmsSubscriberOperator:
+    op.render_template_fields(context)
+    return op
+
+
+def test_template_fields_are_the_documented_ones():
+    assert StopSmsSubscriberOperator.template_fields == ("phone", "sender_code", "whatcounts_conn_id")
+
+
+def test_params_render_into_phone_and_sender_code():
+    op = StopSmsSubscriberOperator(
+        task_id="stop", phone="{{ params.phone }}", sender_code="{{ params.sender_code }}"
+    )
+    render(op, make_context(params={"phone": "+1 (206) 595-9696", "sender_code": SENDER}))
+    assert (op.phone, op.sender_code) == ("+1 (206) 595-9696", SENDER)
+
+
+def test_xcom_pull_in_jinja_renders_the_upstream_value():
+    op = StopSmsSubscriberOperator(
+        task_id="stop",
+        phone="{{ ti.xcom_pull(task_ids='extract') }}",
+        sender_code="{{ dag_run.conf['sender_code'] }}",
+    )
+    render(op, make_context(xcoms={"extract": "206-595-9696"}, conf={"sender_code": SENDER}))
+    assert (op.phone, op.sender_code) == ("206-595-9696", SENDER)
+
+
+def test_xcomarg_keeps_the_native_value():
+    with DAG("xcomarg_render", schedule=None, start_date=dt.datetime(2026, 1, 1)):
+
+        @task
+        def extract() -> int:
+            return 2065959696
+
+        op = StopSmsSubscriberOperator(task_id="stop", phone=extract(), sender_code=SENDER)
+    render(op, make_context(xcoms={"extract": 2065959696}))
+    assert op.phone == 2065959696
+
+
+def test_conn_id_is_templated(monkeypatch, requests_mock):
+    monkeypatch.setenv("AIRFLOW_CONN_WHATCOUNTS_EU", "whatcounts://eu-realm:pw-12345@eu.example.com")
+    requests_mock.post(f"https://eu.example.com/rest/sms/stopSubscriberSend/{PHONE}/{SENDER}", json=RECORD)
+    op = StopSmsSubscriberOperator(
+        task_id="stop", phone=PHONE, sender_code=SENDER, whatcounts_conn_id="{{ params.conn }}"
+    )
+    context = make_context(params={"conn": "whatcounts_eu"})
+    render(op, context)
+    assert op.execute(context)["status"] == "stopped"
+    assert requests_mock.call_count == 1
+
+
+def test_execute_returns_the_documented_record(whatcounts_conn, requests_mock):
+    requests_mock.post(STOP_URL, json=RECORD)
+    op = StopSmsSubscriberOperator(task_id="stop", phone="(206) 595-9696", sender_code=int(SENDER))
+    result = op.execute(make_context())
+    assert result == {"phone": PHONE, "sender_code": SENDER, "status": "stopped", "response": RECORD}
+
+
+def test_missing_ok_true_reports_not_subscribed_with_a_warning(whatcounts_conn, requests_mock, provider_logs):
+    requests_mock.post(STOP_URL, status_code=500, json=NOT_SUBSCRIBED)
+    op = StopSmsSubscriberOperator(task_id="stop", phone=PHONE, sender_code=SENDER)
+    result = op.execute(make_context())
+    assert result == {"phone": PHONE, "sender_code": SENDER, "status": "not_subscribed", "response": None}
+    assert requests_mock.call_count == 1, "the documented 500 must not be retried"
+    own_lines = [line for line in provider_logs().splitlines() if "whatcounts_provider" in line]
+    assert any("*******9696 has no SMS subscription" in line for line in own_lines)
+    assert not any(PHONE in line for line in own_lines)
+
+
+def test_missing_ok_false_fails_the_task(whatcounts_conn, requests_mock):
+    requests_mock.post(STOP_URL, status_code=500, json=NOT_SUBSCRIBED)
+    op = StopSmsSubscriberOperator(task_id="stop", phone=PHONE, sender_code=SENDER, missing_ok=False)
+    with pytest.raises(SmsSubscriberNotFoundError) as excinfo:
+        op.execute(make_context())
+    assert excinfo.value.status_code == 500
+    assert PHONE not in str(excinfo.value)
+
+
+@pytest.mark.parametrize(
+    ("phone", "sender_code", "error"),
+    [
+        (["2065959696", "2065959697"], SENDER, InvalidPhoneNumberError),
+        ("not a phone", SENDER, InvalidPhoneNumberError),
+        (PHONE, "../admin", InvalidSenderCodeError),
+        (PHONE, "", InvalidSenderCodeError),
+    ],
+    ids=["list-to-single-operator", "letters", "path-in-sender-code", "empty-sender-code"],
+)
+def test_bad_input_fails_before_any_request(whatcounts_conn, requests_mock, phone, sender_code, error):
+    op = StopSmsSubscriberOperator(task_id="stop", phone=phone, sender_code=sender_code)
+    with pytest.raises(error):
+        op.execute(make_context())
+    assert requests_mock.call_count == 0
+
+
+def test_hook_is_built_once_per_task(whatcounts_conn, requests_mock):
+    requests_mock.post(STOP_URL, json=RECORD)
+    op = StopSmsSubscriberOperator(task_id="stop", phone=PHONE, sender_code=SENDER)
+    assert op.hook is op.hook
+    op.execute(make_context())
+    session = op.hook.get_conn()
+    op.execute(make_context())
+    assert op.hook.get_conn() is session
+    assert requests_mock.call_count == 2
+
+
+def test_partial_expand_builds_one_task_per_phone():
+    with DAG("mapped", schedule=None, start_date=dt.datetime(2026, 1, 1)):
+        mapped = StopSmsSubscriberOperator.partial(task_id="stop", sender_code=SENDER).expand(
+            phone=["2065959696", "2065959697"]
+        )
+    assert mapped.partial_kwargs["sender_code"] == SENDER
+    assert mapped.expand_input.value["phone"] == ["2065959696", "2065959697"]
