@@ -1,0 +1,205 @@
+"""Bulk building blocks without a server: input coercion, the throttle, the bounded work window."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+
+import pytest
+
+from whatcounts_provider.hooks import _bulk
+from whatcounts_provider.hooks._bulk import StopOutcome
+from whatcounts_provider.hooks._throttle import Throttle
+from whatcounts_provider.operators._bulk_report import BulkSummary, Progress, coerce_phones
+from whatcounts_provider.phone import normalize_phone
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (["2065959696", 2065959697], ["2065959696", 2065959697]),
+        (("2065959696",), ["2065959696"]),
+        ('["2065959696", "2065959697"]', ["2065959696", "2065959697"]),
+        ("['2065959696', 2065959697]", ["2065959696", 2065959697]),
+        ("  [2065959696]\n", [2065959696]),
+        ("[]", []),
+    ],
+    ids=["list", "tuple", "json-text", "python-literal-text", "padded-text", "empty-list-text"],
+)
+def test_phones_accepts_lists_and_list_text(value, expected):
+    assert coerce_phones(value) == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2065959696",
+        "2065959696,2065959697",
+        "[__import__('os').system('true')]",
+        "{'a': 1}",
+        "['unterminated'",
+        {"phone": "2065959696"},
+        None,
+        12065959696,
+    ],
+    ids=[
+        "single-phone-text",
+        "comma-text",
+        "code-in-text",
+        "dict-text",
+        "broken-text",
+        "dict",
+        "none",
+        "int",
+    ],
+)
+def test_phones_rejects_anything_else_with_a_hint(value):
+    with pytest.raises(TypeError, match=r"phones.*(upstream\.output|render_template_as_native_obj)"):
+        coerce_phones(value)
+
+
+def test_partition_normalises_dedupes_and_keeps_invalid_inputs_as_given():
+    valid, invalid = _bulk.partition(
+        ["+1 (206) 595-9696", "2065959696", 12065959696, "nope", "", "206-595-9697"],
+        normalize_phone,
+    )
+    assert valid == ["12065959696", "12065959697"]
+    assert [o.phone for o in invalid] == ["nope", ""]
+    assert all(o.status == "invalid" and "phone" in (o.error or "") for o in invalid)
+
+
+@pytest.mark.parametrize("workers", [0, 65, -1, 2.5, True, "8"])
+def test_workers_must_be_a_sane_whole_number(workers):
+    with pytest.raises(ValueError, match="max_workers"):
+        _bulk.check_workers(workers)
+
+
+def test_run_keeps_at_most_two_windows_of_work_in_flight():
+    """100 phones, 4 workers, a slow consumer: started work never runs ahead by more than 8."""
+    started: list[str] = []
+    lock = threading.Lock()
+    ahead: list[int] = []
+
+    def stop_one(phone: str) -> StopOutcome:
+        with lock:
+            started.append(phone)
+        return StopOutcome(phone, "stopped")
+
+    phones = [str(i) for i in range(100)]
+    consumed = 0
+    for outcome in _bulk.run([], phones, stop_one, workers=4):
+        consumed += 1
+        time.sleep(0.001)
+        with lock:
+            ahead.append(len(started) - consumed)
+        assert outcome.status == "stopped"
+    assert consumed == 100
+    assert sorted(started, key=int) == phones, "every phone exactly once"
+    assert max(ahead) <= 2 * 4
+
+
+def test_run_yields_invalid_first_and_propagates_a_fatal_error():
+    def stop_one(phone: str) -> StopOutcome:
+        if phone == "3":
+            raise PermissionError("stop everything")
+        return StopOutcome(phone, "stopped")
+
+    invalid = [StopOutcome("bad", "invalid", error="x")]
+    results = _bulk.run(invalid, [str(i) for i in range(10)], stop_one, workers=2)
+    assert next(results).status == "invalid"
+    with pytest.raises(PermissionError):
+        list(results)
+
+
+def test_throttle_spaces_requests_across_threads():
+    throttle = Throttle(rate=50)  # one slot every 20 ms
+    stamps: list[float] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        for _ in range(5):
+            throttle.acquire()
+            with lock:
+                stamps.append(time.monotonic())
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    stamps.sort()
+    gaps = [b - a for a, b in itertools.pairwise(stamps)]
+    assert len(stamps) == 20
+    assert min(gaps) >= 0.015, "no two requests closer than the cap allows (5 ms tolerance)"
+    assert stamps[-1] - stamps[0] >= 19 * 0.02 * 0.9
+
+
+def test_throttle_pause_holds_every_caller():
+    throttle = Throttle()
+    throttle.pause(0.3)
+    started = time.monotonic()
+    waited: list[float] = []
+
+    def worker() -> None:
+        throttle.acquire()
+        waited.append(time.monotonic() - started)
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=5)
+    assert len(waited) == 3
+    assert min(waited) >= 0.28
+
+
+def test_throttle_rejects_a_non_positive_rate():
+    with pytest.raises(ValueError, match="max_requests_per_second"):
+        Throttle(rate=0)
+
+
+def test_summary_accounts_for_every_input():
+    summary = BulkSummary("2065551212", total=6)
+    for outcome in [
+        StopOutcome("12065959696", "stopped", response={}),
+        StopOutcome("12065959697", "not_subscribed"),
+        StopOutcome("bad", "invalid", error="phone '***' is invalid"),
+        StopOutcome("12065959698", "failed", error="HTTP 503"),
+        StopOutcome("12065959699", "stopped", response={}),
+    ]:
+        summary.add(outcome)
+    record = summary.record(retries=7)
+    assert record == {
+        "sender_code": "2065551212",
+        "total": 6,
+        "stopped": 2,
+        "not_subscribed": ["12065959697"],
+        "invalid": ["bad"],
+        "failed": [{"phone": "12065959698", "error": "HTTP 503"}],
+        "duplicates": 1,
+        "retries": 7,
+    }
+    report = "\n".join(summary.log_lines())
+    assert "12065959698" not in report
+    assert "*******9698" in report
+
+
+def test_progress_logs_rate_and_eta_at_most_every_interval(caplog):
+    import logging
+
+    logger = logging.getLogger("test.progress")
+    progress = Progress(total=1000, log=logger, every=0.05)
+    with caplog.at_level("INFO", logger="test.progress"):
+        for done in range(1, 1001):
+            progress.tick(done)
+            if done % 100 == 0:
+                time.sleep(0.03)
+        progress.finish(1000)
+    lines = [r.getMessage() for r in caplog.records]
+    stamps = [r.created for r in caplog.records[:-1]]  # the last one is finish(), always logged
+    assert len(lines) >= 3, "some progress before the end"
+    assert all(b - a >= 0.045 for a, b in itertools.pairwise(stamps)), "never more often than every"
+    assert len(lines) < 1000 / 100, "not one line per phone"
+    assert lines[-1].startswith("Progress: 1000/1000 phones (100.0%)")
+    assert all("/s" in line and "ETA" in line for line in lines)
