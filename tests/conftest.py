@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -63,3 +65,34 @@ def provider_logs(caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixtur
         return caplog.text + "".join(seen)
 
     return text
+
+
+class StubTaskInstance:
+    """Enough of a TaskInstance for template rendering and XComArg resolution without a DB.
+
+    (Jinja's sandbox refuses a MagicMock, so a plain object it is.)
+    """
+
+    def __init__(self, xcoms: dict[str, Any]) -> None:
+        self.xcoms = xcoms
+        self.pushed: dict[str, Any] = {}
+
+    def xcom_pull(self, task_ids: str | None = None, key: str = "return_value", **_: Any) -> Any:
+        return self.xcoms.get(task_ids) if key == "return_value" else None
+
+    def xcom_push(self, key: str, value: Any, **_: Any) -> None:
+        self.pushed[key] = value
+
+    def get_relevant_upstream_map_indexes(self, *_: Any, **__: Any) -> None:
+        return None
+
+
+def make_context(*, params: dict[str, Any] | None = None, xcoms: dict[str, Any] | None = None, conf=None):
+    ti = StubTaskInstance(xcoms or {})
+    return {
+        "params": params or {},
+        "ti": ti,
+        "task_instance": ti,
+        "dag_run": SimpleNamespace(conf=conf or {}),
+        "expanded_ti_count": None,
+    }

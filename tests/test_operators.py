@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from conftest import REST, SENDER
+from conftest import REST, SENDER, make_context
 
 from whatcounts_provider.exceptions import (
     InvalidPhoneNumberError,
@@ -30,37 +29,6 @@ NOT_SUBSCRIBED = {
     "status": "Internal Server Error",
     "statusCode": 500,
 }
-
-
-class StubTaskInstance:
-    """Enough of a TaskInstance for template rendering and XComArg resolution without a DB.
-
-    (Jinja's sandbox refuses a MagicMock, so a plain object it is.)
-    """
-
-    def __init__(self, xcoms: dict[str, Any]) -> None:
-        self.xcoms = xcoms
-        self.pushed: dict[str, Any] = {}
-
-    def xcom_pull(self, task_ids: str | None = None, key: str = "return_value", **_: Any) -> Any:
-        return self.xcoms.get(task_ids) if key == "return_value" else None
-
-    def xcom_push(self, key: str, value: Any, **_: Any) -> None:
-        self.pushed[key] = value
-
-    def get_relevant_upstream_map_indexes(self, *_: Any, **__: Any) -> None:
-        return None
-
-
-def make_context(*, params: dict[str, Any] | None = None, xcoms: dict[str, Any] | None = None, conf=None):
-    ti = StubTaskInstance(xcoms or {})
-    return {
-        "params": params or {},
-        "ti": ti,
-        "task_instance": ti,
-        "dag_run": SimpleNamespace(conf=conf or {}),
-        "expanded_ti_count": None,
-    }
 
 
 def render(op: StopSmsSubscriberOperator, context: dict[str, Any]) -> StopSmsSubscriberOperator:

@@ -51,16 +51,7 @@ def normalize_phone(value: object, default_region: str = "US") -> str:
     :raises InvalidPhoneNumberError: the value is not a valid, dialable phone number.
     """
     text = _phone_text(value)
-    try:
-        number = phonenumbers.parse(text, default_region)
-    except phonenumbers.NumberParseException as exc:
-        raise _invalid(value, _PARSE_REASONS.get(exc.error_type, "it is not a phone number")) from None
-    if number.extension:
-        raise _invalid(value, "it has an extension; SMS subscribers have none")
-    if not phonenumbers.is_possible_number(number):
-        raise _invalid(value, "it has the wrong number of digits for its country")
-    if not phonenumbers.is_valid_number(number):
-        raise _invalid(value, f"it is not an assigned number range in region {_region_of(number)}")
+    number = _parse(text, default_region, value)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164).lstrip("+")
 
 
@@ -102,6 +93,46 @@ def _phone_text(value: object) -> str:
     if not _PHONE_SHAPE.fullmatch(text):
         raise _invalid(value, "it may contain only digits, spaces, '+', '-', '.', '(' and ')'")
     return text
+
+
+def _parse(text: str, region: str, value: object) -> phonenumbers.PhoneNumber:
+    """Parse ``text``, reading digits-only input as international where that is what it is.
+
+    Our own output (``4915123456700``: country code + number, no ``+``) must normalise to
+    itself, or a re-run fed from an earlier summary would double the country code and opt
+    out a different phone. So digits-only input that starts with the region's country code
+    and is valid with a ``+`` is international; otherwise it is national, with the
+    international reading as the fallback when the national one is invalid.
+    """
+    international = None
+    if not text.startswith(("+", "\uff0b")):
+        digits = phonenumbers.normalize_digits_only(text)
+        try:
+            international = _checked(phonenumbers.parse(f"+{digits}", None), value)
+        except (phonenumbers.NumberParseException, InvalidPhoneNumberError):
+            international = None
+        if international and digits.startswith(str(phonenumbers.country_code_for_region(region))):
+            return international
+    try:
+        return _checked(phonenumbers.parse(text, region), value)
+    except phonenumbers.NumberParseException as exc:
+        if international:
+            return international
+        raise _invalid(value, _PARSE_REASONS.get(exc.error_type, "it is not a phone number")) from None
+    except InvalidPhoneNumberError:
+        if international:
+            return international
+        raise
+
+
+def _checked(number: phonenumbers.PhoneNumber, value: object) -> phonenumbers.PhoneNumber:
+    if number.extension:
+        raise _invalid(value, "it has an extension; SMS subscribers have none")
+    if not phonenumbers.is_possible_number(number):
+        raise _invalid(value, "it has the wrong number of digits for its country")
+    if not phonenumbers.is_valid_number(number):
+        raise _invalid(value, f"it is not an assigned number range in region {_region_of(number)}")
+    return number
 
 
 def _region_of(number: phonenumbers.PhoneNumber) -> str:
