@@ -1,0 +1,194 @@
+"""BulkStopSmsSubscriberOperator / WhatCountsHook.stop_sms_subscribers against the emulator."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import time
+
+import pytest
+from conftest import SENDER, make_context
+
+from whatcounts_provider.exceptions import WhatCountsAuthError, WhatCountsBulkError
+from whatcounts_provider.hooks.whatcounts import WhatCountsHook
+from whatcounts_provider.operators.sms import BulkStopSmsSubscriberOperator
+
+
+def phones(count: int, start: int = 0) -> list[str]:
+    return [f"1206{2_000_000 + i}" for i in range(start, start + count)]
+
+
+def bulk(phone_list, **kwargs) -> BulkStopSmsSubscriberOperator:
+    op = BulkStopSmsSubscriberOperator(task_id="bulk", phones=phone_list, sender_code=SENDER, **kwargs)
+    op.hook.retry_backoff_initial = 0.01  # keep retries quick; the policy itself is tested elsewhere
+    return op
+
+
+def test_mixed_list_gives_an_exact_summary_and_posts_each_phone_once(whatcounts_conn_env):
+    emulator = whatcounts_conn_env
+    emulator.subscribe(SENDER, ["12065959696", "12065959697", "12065959698"])
+    inputs = [
+        "+1 (206) 595-9696",
+        "206-595-9697",
+        "2065959696",  # the first phone again, another format
+        "206.595.9699",  # valid but not subscribed
+        "not a phone",
+        "",
+        12065959698,
+    ]
+    op = bulk(inputs)
+    context = make_context()
+
+    with pytest.raises(WhatCountsBulkError) as excinfo:
+        op.execute(context)
+
+    expected = {
+        "sender_code": SENDER,
+        "total": 7,
+        "stopped": 3,
+        "not_subscribed": ["12065959699"],
+        "invalid": ["not a phone", ""],
+        "failed": [],
+        "duplicates": 1,
+        "retries": 0,
+    }
+    assert context["ti"].pushed["return_value"] == expected, "summary pushed even though the task fails"
+    assert excinfo.value.summary == expected
+    for phone in ["12065959696", "12065959697", "12065959698", "12065959699"]:
+        assert emulator.state.post_count(SENDER, phone) == 1
+    assert emulator.state.snapshot()["stopped"][SENDER] == ["12065959696", "12065959697", "12065959698"]
+    assert sum(emulator.state.posts.values()) == 4, "invalid inputs are never sent"
+
+
+def test_clean_list_succeeds_and_returns_the_summary(whatcounts_conn_env):
+    emulator = whatcounts_conn_env
+    batch = phones(300)
+    emulator.subscribe(SENDER, batch)
+    context = make_context()
+
+    record = bulk(batch + batch[:10], max_workers=16).execute(context)
+
+    assert record["stopped"] == 300
+    assert record["duplicates"] == 10
+    assert (record["not_subscribed"], record["invalid"], record["failed"]) == ([], [], [])
+    assert "return_value" not in context["ti"].pushed, "on success Airflow pushes the return value itself"
+    assert all(emulator.state.is_stopped(SENDER, phone) for phone in batch)
+
+
+def test_missing_ok_false_fails_on_not_subscribed(whatcounts_conn_env):
+    whatcounts_conn_env.subscribe(SENDER, ["12065959696"])
+    context = make_context()
+    with pytest.raises(WhatCountsBulkError):
+        bulk(["2065959696", "2065959699"], missing_ok=False).execute(context)
+    summary = context["ti"].pushed["return_value"]
+    assert summary["stopped"] == 1
+    assert [item["phone"] for item in summary["failed"]] == ["12065959699"]
+    assert "no subscription" in summary["failed"][0]["error"] or "STOP sends" in summary["failed"][0]["error"]
+
+
+def test_rate_cap_holds_across_workers(whatcounts_conn_env):
+    emulator = whatcounts_conn_env
+    batch = phones(45)
+    emulator.subscribe(SENDER, batch)
+
+    record = bulk(batch, max_workers=8, max_requests_per_second=20).execute(make_context())
+
+    assert record["stopped"] == 45
+    stamps = sorted(r.timestamp for r in emulator.state.requests if r.method == "POST")
+    assert len(stamps) == 45
+    # No one-second window holds more than the cap (+1 for the window edges).
+    busiest = max(sum(1 for t in stamps[i:] if t < start + 1.0) for i, start in enumerate(stamps))
+    assert busiest <= 21, busiest
+    assert stamps[-1] - stamps[0] >= 44 / 20 * 0.9
+
+
+def test_transient_failures_are_retried_and_counted(whatcounts_conn_env):
+    emulator = whatcounts_conn_env
+    batch = phones(200)
+    emulator.subscribe(SENDER, batch)
+    emulator.faults.update(seed=7, p_503=0.2)
+
+    record = bulk(batch, max_workers=8).execute(make_context())
+
+    assert record["stopped"] == 200
+    assert record["failed"] == []
+    assert record["retries"] > 10, "about 20 % of first attempts failed"
+    assert record["retries"] == emulator.state.by_status[503]
+
+
+def test_phones_that_keep_failing_are_reported_and_a_rerun_completes(whatcounts_conn_env, monkeypatch):
+    emulator = whatcounts_conn_env
+    monkeypatch.setenv("AIRFLOW_CONN_WHATCOUNTS_DEFAULT", emulator.conn_uri() + "?max_retries=2")
+    batch = phones(20)
+    broken = set(batch[::7])
+    emulator.subscribe(SENDER, batch)
+    emulator.faults.update(failing_phones=broken)
+    context = make_context()
+
+    with pytest.raises(WhatCountsBulkError, match=r"3 phone\(s\) failed"):
+        bulk(batch).execute(context)
+
+    first = context["ti"].pushed["return_value"]
+    assert sorted(item["phone"] for item in first["failed"]) == sorted(broken)
+    assert all("HTTP 503" in item["error"] for item in first["failed"])
+    assert first["stopped"] == 17
+    assert all(emulator.state.post_count(SENDER, phone) == 3 for phone in broken), "1 try + 2 retries"
+
+    emulator.faults.update(failing_phones=set())
+    second = bulk(batch).execute(make_context())
+
+    assert second["stopped"] == 3
+    assert sorted(second["not_subscribed"]) == sorted(set(batch) - broken), "already stopped last time"
+    assert all(emulator.state.is_stopped(SENDER, phone) for phone in batch)
+
+
+def test_one_pool_serves_all_workers(whatcounts_conn_env, provider_logs):
+    emulator = whatcounts_conn_env
+    batch = phones(400)
+    emulator.subscribe(SENDER, batch)
+
+    record = bulk(batch, max_workers=16).execute(make_context())
+
+    assert record["stopped"] == 400
+    assert emulator.state.connections <= 16, "keep-alive: connections are reused, not one per request"
+    assert "Connection pool is full" not in provider_logs()
+
+
+def test_bad_credentials_stop_the_whole_run(whatcounts_conn_env, monkeypatch):
+    emulator = whatcounts_conn_env
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_WHATCOUNTS_DEFAULT", emulator.conn_uri().replace(emulator.state.password, "wrong-pass")
+    )
+    batch = phones(200)
+    emulator.subscribe(SENDER, batch)
+
+    with pytest.raises(WhatCountsAuthError):
+        bulk(batch, max_workers=4).execute(make_context())
+
+    assert emulator.state.by_status[401] <= 2 * 4, "no point sending the rest with bad credentials"
+
+
+def test_retry_after_pauses_every_worker(whatcounts_conn, requests_mock):
+    """One phone is told 429 / Retry-After: 1; no other worker may send during that second."""
+    url = "https://mail.example.com/rest/sms/stopSubscriberSend"
+    stamps: dict[str, list[float]] = {}
+    told = itertools.count()
+
+    def answer(request, context):
+        phone = request.path.split("/")[-2]
+        stamps.setdefault(phone, []).append(time.monotonic())
+        if phone == "12062000003" and next(told) == 0:
+            context.status_code = 429
+            context.headers["Retry-After"] = "1"
+            return {"error": "Too Many Requests"}
+        return {"id": 1, "phone": phone}
+
+    requests_mock.post(re.compile(url), json=answer)
+    hook = WhatCountsHook()
+    outcomes = list(hook.stop_sms_subscribers(phones(24), SENDER, max_workers=4))
+
+    assert [o.status for o in outcomes].count("stopped") == 24
+    limited = stamps["12062000003"][0]
+    during = [t for times in stamps.values() for t in times if limited + 0.05 < t < limited + 0.95]
+    assert during == [], "every worker waits out the Retry-After"
+    assert stamps["12062000003"][1] - limited >= 0.95
