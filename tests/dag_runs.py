@@ -1,0 +1,54 @@
+"""Run example DAGs under dag.test() and read what they left behind, on Airflow 2.11 and 3.x."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import airflow
+from conftest import EXAMPLE_DAGS
+from sqlalchemy import select
+
+try:
+    from airflow.dag_processing.dagbag import DagBag
+except ImportError:  # Airflow 2.11
+    from airflow.models.dagbag import DagBag  # type: ignore[no-redef,assignment,attr-defined,unused-ignore]
+try:
+    from airflow.models.xcom import XComModel
+except ImportError:  # Airflow 2.11: the ORM model is the XCom class itself
+    from airflow.models.xcom import XCom as XComModel  # type: ignore[no-redef,assignment,attr-defined,unused-ignore]
+from airflow.utils.session import create_session
+
+AIRFLOW_3 = int(airflow.__version__.split(".")[0]) >= 3
+
+__all__ = ["AIRFLOW_3", "DagBag", "load_example_dags", "return_values", "task_states"]
+
+
+def load_example_dags() -> DagBag:
+    """Parse the dags folder as the scheduler does (3.x DagBags take no ``include_examples``)."""
+    return DagBag(dag_folder=str(EXAMPLE_DAGS), **({} if AIRFLOW_3 else {"include_examples": False}))
+
+
+def return_values(run: Any, task_id: str) -> dict[int, Any]:
+    """The ``return_value`` XComs of one task in ``run``, by map index (-1 when not mapped).
+
+    Reads the XCom table: on 3.x the scheduler-side ``TaskInstance.xcom_pull`` is private (kept
+    for Airflow's own tests), and this query reads the same on SQLAlchemy 1.4 (2.11) and 2.x (3.x).
+    """
+    with create_session() as session:
+        rows = session.scalars(
+            select(XComModel).where(
+                XComModel.dag_id == run.dag_id,
+                XComModel.run_id == run.run_id,
+                XComModel.task_id == task_id,
+                XComModel.key == "return_value",
+            )
+        ).all()
+        # 2.11 deserialises the value when the row is loaded; 3.x stores JSON to be decoded.
+        return {row.map_index: XComModel.deserialize_value(row) if AIRFLOW_3 else row.value for row in rows}
+
+
+def task_states(run: Any) -> dict[str, set[str]]:
+    states: dict[str, set[str]] = {}
+    for ti in run.get_task_instances():
+        states.setdefault(ti.task_id, set()).add(str(ti.state))
+    return states
