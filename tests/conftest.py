@@ -96,3 +96,16 @@ def make_context(*, params: dict[str, Any] | None = None, xcoms: dict[str, Any] 
         "dag_run": SimpleNamespace(conf=conf or {}),
         "expanded_ti_count": None,
     }
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Print the figures soak tests attach with ``record_property`` (they belong in reports)."""
+    lines = [
+        f"{report.nodeid.split('::')[-1]}: " + ", ".join(f"{k}={v}" for k, v in report.user_properties)
+        for report in terminalreporter.getreports("passed") + terminalreporter.getreports("failed")
+        if report.user_properties and report.when == "call"
+    ]
+    if lines:
+        terminalreporter.write_sep("-", "soak figures")
+        for line in lines:
+            terminalreporter.write_line(line)
