@@ -56,6 +56,7 @@ BAD_PHONES = {
     "tel-traversal": "tel:../..",
     "one-digit-too-many": "+1 206 595 9696 9",
     "vanity": "1-800-FLOWERS",
+    "longer-than-e164": 49_750_000_000_000_000,  # found by hypothesis: valid to phonenumbers
 }
 
 # Digits in other scripts are real digits to phonenumbers: accepted and normalised.

@@ -131,6 +131,7 @@ def test_phones_that_keep_failing_are_reported_and_a_rerun_completes(whatcounts_
     first = context["ti"].pushed["return_value"]
     assert sorted(item["phone"] for item in first["failed"]) == sorted(broken)
     assert all("HTTP 503" in item["error"] for item in first["failed"])
+    assert all("gave up after 3 attempts" in item["error"] for item in first["failed"])
     assert first["stopped"] == 17
     assert all(emulator.state.post_count(SENDER, phone) == 3 for phone in broken), "1 try + 2 retries"
 

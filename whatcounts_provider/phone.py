@@ -24,6 +24,7 @@ _PHONE_SHAPE = re.compile(r"[+\uff0b]?[\d ().\-]+")
 _TEL_PREFIX = re.compile(r"(?i)^tel:")
 _MAX_SENDER_CODE = 20
 _SENDER_CODE_SHAPE = re.compile(r"[A-Za-z0-9]+")
+_E164_MAX_DIGITS = 15
 _MASK_KEEP = 4
 _MASK_MAX_STARS = 11
 
@@ -52,7 +53,11 @@ def normalize_phone(value: object, default_region: str = "US") -> str:
     """
     text = _phone_text(value)
     number = _parse(text, default_region, value)
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164).lstrip("+")
+    digits = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164).lstrip("+")
+    if len(digits) > _E164_MAX_DIGITS:
+        # phonenumbers' metadata admits some over-long numbers (German ranges) that E.164 does not.
+        raise _invalid(value, f"it has more than the {_E164_MAX_DIGITS} digits E.164 allows")
+    return digits
 
 
 def validate_sender_code(value: object) -> str:

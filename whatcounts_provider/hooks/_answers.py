@@ -40,10 +40,13 @@ def is_retryable(response: requests.Response) -> bool:
     return response.status_code in RETRYABLE_STATUSES
 
 
-def parse_answer(response: requests.Response, *, conn_id: str, realm: str, secrets: Iterable[str]) -> Any:
+def parse_answer(
+    response: requests.Response, *, conn_id: str, realm: str, secrets: Iterable[str], attempts: int = 1
+) -> Any:
     """Return the JSON body of a 2xx answer; raise the typed exception for anything else.
 
     :param secrets: strings that must never appear in an exception (password, Basic token).
+    :param attempts: how many attempts led to this answer; said in the error when retries ran out.
     """
     status = response.status_code
     if 200 <= status < 300:
@@ -67,6 +70,8 @@ def parse_answer(response: requests.Response, *, conn_id: str, realm: str, secre
         text = f"unexpected redirect to {response.headers.get('Location', '?')!r}; check the Site URL"
     elif status == 404:
         text = f"{text} (no such endpoint at {_path_of(response)}; check the Site URL)"
+    if attempts > 1:
+        text = f"{text} (gave up after {attempts} attempts)"
     raise WhatCountsApiError(text, status_code=status)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import threading
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote
 
 import requests
@@ -38,6 +38,13 @@ if TYPE_CHECKING:
 _TRANSIENT_ERRORS = (requests.ConnectionError, requests.Timeout)
 _DEFAULT_POOL_SIZE = 10
 _USER_AGENT = f"airflow-provider-whatcounts/{__version__} python-requests/{requests.__version__}"
+
+
+class _Answer(NamedTuple):
+    """The final answer to one logical request, and how many attempts it took."""
+
+    response: requests.Response
+    attempts: int
 
 
 class _RetryableAnswer(Exception):
@@ -253,10 +260,14 @@ class WhatCountsHook(BaseHook):
         self.log.info("Stopped SMS to %s from sender code %s", mask_phone(phone), code)
         return body
 
-    def _parse(self, response: requests.Response) -> Any:
+    def _parse(self, answer: _Answer) -> Any:
         settings = self.settings
         return parse_answer(
-            response, conn_id=settings.conn_id, realm=settings.realm, secrets=self._secrets(settings)
+            answer.response,
+            conn_id=settings.conn_id,
+            realm=settings.realm,
+            secrets=self._secrets(settings),
+            attempts=answer.attempts,
         )
 
     def _call(
@@ -267,7 +278,7 @@ class WhatCountsHook(BaseHook):
         what: str,
         throttle: Throttle | None = None,
         attempts: int | None = None,
-    ) -> requests.Response:
+    ) -> _Answer:
         """Send one logical request, retrying transient failures; return the final answer."""
         settings = self.settings
         session = self.get_conn()
@@ -289,13 +300,13 @@ class WhatCountsHook(BaseHook):
                     if is_retryable(response):
                         raise _RetryableAnswer(response)
         except _RetryableAnswer as exc:
-            return exc.response
+            return _Answer(exc.response, retrying.statistics.get("attempt_number", 1))
         except _TRANSIENT_ERRORS as exc:
             tries = retrying.statistics.get("attempt_number", 1)
             raise WhatCountsTransportError(
                 f"{what}: {self._describe(exc, settings)} after {tries} attempt(s)"
             ) from None
-        return response
+        return _Answer(response, retrying.statistics.get("attempt_number", 1))
 
     def _wait(self, throttle: Throttle) -> Any:
         backoff = tenacity.wait_exponential(
