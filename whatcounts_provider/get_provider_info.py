@@ -23,8 +23,8 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
     },
     "max_retries": {
         "label": "Max retries",
-        "schema": {"type": ["integer", "null"], "minimum": 0},
-        "description": "Retries of transient failures (timeouts, 429, 5xx). Default: 5.",
+        "schema": {"type": ["integer", "null"], "minimum": 0, "maximum": 20},
+        "description": "Retries of transient failures (timeouts, 429, 5xx), 0 to 20. Default: 5.",
     },
     "default_region": {
         "label": "Default phone region",

@@ -25,6 +25,8 @@ _TEL_PREFIX = re.compile(r"(?i)^tel:")
 _MAX_SENDER_CODE = 20
 _SENDER_CODE_SHAPE = re.compile(r"[A-Za-z0-9]+")
 _E164_MAX_DIGITS = 15
+_MIN_DIGITS = 8
+_MIN_INTERNATIONAL_DIGITS = 11
 _MASK_KEEP = 4
 _MASK_MAX_STARS = 11
 
@@ -57,6 +59,9 @@ def normalize_phone(value: object, default_region: str = "US") -> str:
     if len(digits) > _E164_MAX_DIGITS:
         # phonenumbers' metadata admits some over-long numbers (German ranges) that E.164 does not.
         raise _invalid(value, f"it has more than the {_E164_MAX_DIGITS} digits E.164 allows")
+    if len(digits) < _MIN_DIGITS:
+        # Valid only in a few tiny territories; far likelier a truncated number. Refuse loudly.
+        raise _invalid(value, f"it has fewer than {_MIN_DIGITS} digits with its country code")
     return digits
 
 
@@ -107,11 +112,13 @@ def _parse(text: str, region: str, value: object) -> phonenumbers.PhoneNumber:
     itself, or a re-run fed from an earlier summary would double the country code and opt
     out a different phone. So digits-only input that starts with the region's country code
     and is valid with a ``+`` is international; otherwise it is national, with the
-    international reading as the fallback when the national one is invalid.
+    international reading (for 11 or more digits) as the fallback when the national one is invalid.
     """
     international = None
-    if not text.startswith(("+", "\uff0b")):
-        digits = phonenumbers.normalize_digits_only(text)
+    digits = phonenumbers.normalize_digits_only(text)
+    # Short digit strings ("4930000") are local numbers with a missing area code far more often
+    # than foreign numbers without their "+": only long ones may be read as international.
+    if not text.startswith(("+", "\uff0b")) and len(digits) >= _MIN_INTERNATIONAL_DIGITS:
         try:
             international = _checked(phonenumbers.parse(f"+{digits}", None), value)
         except (phonenumbers.NumberParseException, InvalidPhoneNumberError):

@@ -41,12 +41,17 @@ def is_retryable(response: requests.Response) -> bool:
 
 
 def parse_answer(
-    response: requests.Response, *, conn_id: str, realm: str, secrets: Iterable[str], attempts: int = 1
+    response: requests.Response,
+    *,
+    conn_id: str,
+    realm: str,
+    secrets: Iterable[str],
+    gave_up_after: int | None = None,
 ) -> Any:
     """Return the JSON body of a 2xx answer; raise the typed exception for anything else.
 
     :param secrets: strings that must never appear in an exception (password, Basic token).
-    :param attempts: how many attempts led to this answer; said in the error when retries ran out.
+    :param gave_up_after: the number of attempts, when this answer is the last of exhausted retries.
     """
     status = response.status_code
     if 200 <= status < 300:
@@ -67,11 +72,12 @@ def parse_answer(
     if status == 500 and _is_no_subscription(response):
         raise SmsSubscriberNotFoundError(text, status_code=status)
     if 300 <= status < 400:
-        text = f"unexpected redirect to {response.headers.get('Location', '?')!r}; check the Site URL"
+        location = sanitize(response.headers.get("Location", "?"), secrets)  # its path holds the phone
+        text = f"unexpected redirect to {location!r}; check the Site URL"
     elif status == 404:
         text = f"{text} (no such endpoint at {_path_of(response)}; check the Site URL)"
-    if attempts > 1:
-        text = f"{text} (gave up after {attempts} attempts)"
+    if gave_up_after and gave_up_after > 1:
+        text = f"{text} (gave up after {gave_up_after} attempts)"
     raise WhatCountsApiError(text, status_code=status)
 
 

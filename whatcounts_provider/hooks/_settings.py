@@ -100,15 +100,16 @@ def rest_base_url(host: str | None, port: int | None, *, conn_id: str) -> str:
             "e.g. https://mail.example.com"
         )
     parts = urlsplit(raw if "://" in raw else f"https://{raw}")
-    where = f"connection {conn_id!r}: Host (Site URL) {raw!r}"
-    scheme = parts.scheme.lower()
-    if scheme not in ("https", "http"):
-        raise WhatCountsConfigError(f"{where} uses {scheme}://; only https:// is supported")
+    # Checked first: every later message quotes the host, which must not carry a password.
     if parts.username is not None or parts.password is not None:
         raise WhatCountsConfigError(
             f"connection {conn_id!r}: Host (Site URL) must not contain credentials; "
             "put the realm in Login and the API password in Password"
         )
+    where = f"connection {conn_id!r}: Host (Site URL) {raw!r}"
+    scheme = parts.scheme.lower()
+    if scheme not in ("https", "http"):
+        raise WhatCountsConfigError(f"{where} uses {scheme}://; only https:// is supported")
     if parts.query or parts.fragment:
         raise WhatCountsConfigError(f"{where} must not contain a query or fragment ('?', '#')")
     hostname = parts.hostname
@@ -128,7 +129,8 @@ def rest_base_url(host: str | None, port: int | None, *, conn_id: str) -> str:
     if effective_port:
         netloc = f"{netloc}:{effective_port}"
     path = parts.path.rstrip("/")
-    path = path.removesuffix("/rest")
+    if path.lower().endswith("/rest"):
+        path = path[: -len("/rest")]
     return f"{scheme}://{netloc}{path}/rest"
 
 
@@ -172,7 +174,7 @@ def _seconds(name: str, value: Any, conn_id: str) -> float:
 
 def _retries(name: str, value: Any, conn_id: str) -> int:
     number = _number(value)
-    if number is None or number != int(number) or not 0 <= number <= MAX_RETRIES_LIMIT:
+    if number is None or not 0 <= number <= MAX_RETRIES_LIMIT or number != int(number):
         raise WhatCountsConfigError(
             f"connection {conn_id!r}: {name} must be a whole number from 0 to {MAX_RETRIES_LIMIT}, "
             f"got {value!r}"

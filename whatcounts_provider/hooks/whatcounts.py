@@ -41,10 +41,10 @@ _USER_AGENT = f"airflow-provider-whatcounts/{__version__} python-requests/{reque
 
 
 class _Answer(NamedTuple):
-    """The final answer to one logical request, and how many attempts it took."""
+    """The final answer to one logical request; ``gave_up_after`` is set when retries ran out."""
 
     response: requests.Response
-    attempts: int
+    gave_up_after: int | None = None
 
 
 class _RetryableAnswer(Exception):
@@ -267,7 +267,7 @@ class WhatCountsHook(BaseHook):
             conn_id=settings.conn_id,
             realm=settings.realm,
             secrets=self._secrets(settings),
-            attempts=answer.attempts,
+            gave_up_after=answer.gave_up_after,
         )
 
     def _call(
@@ -288,7 +288,7 @@ class WhatCountsHook(BaseHook):
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(attempts or settings.max_retries + 1),
             wait=self._wait(throttle),
-            retry=tenacity.retry_if_exception_type((_RetryableAnswer, *_TRANSIENT_ERRORS)),
+            retry=tenacity.retry_if_exception(_is_transient),
             before_sleep=self._before_retry(what),
             reraise=True,
         )
@@ -296,17 +296,21 @@ class WhatCountsHook(BaseHook):
             for attempt in retrying:
                 with attempt:
                     throttle.acquire()
-                    response = session.request(method, url, timeout=timeout, allow_redirects=False)
+                    # verify is passed per request: requests would otherwise let REQUESTS_CA_BUNDLE
+                    # or CURL_CA_BUNDLE from the environment override the connection's setting.
+                    response = session.request(
+                        method, url, timeout=timeout, allow_redirects=False, verify=settings.verify
+                    )
                     if is_retryable(response):
                         raise _RetryableAnswer(response)
         except _RetryableAnswer as exc:
-            return _Answer(exc.response, retrying.statistics.get("attempt_number", 1))
+            return _Answer(exc.response, gave_up_after=retrying.statistics.get("attempt_number", 1))
         except _TRANSIENT_ERRORS as exc:
             tries = retrying.statistics.get("attempt_number", 1)
             raise WhatCountsTransportError(
                 f"{what}: {self._describe(exc, settings)} after {tries} attempt(s)"
             ) from None
-        return _Answer(response, retrying.statistics.get("attempt_number", 1))
+        return _Answer(response)
 
     def _wait(self, throttle: Throttle) -> Any:
         backoff = tenacity.wait_exponential(
@@ -350,6 +354,11 @@ class WhatCountsHook(BaseHook):
 
     def _describe(self, exc: BaseException | None, settings: WhatCountsSettings) -> str:
         """Say what went wrong in transport, and where, without the URL path (it holds the phone)."""
+        if isinstance(exc, requests.exceptions.SSLError):
+            return (
+                f"TLS verification failed for {settings.base_url} (SSLError); check the certificate "
+                "or point the connection's 'verify' extra at your CA bundle"
+            )
         if isinstance(exc, requests.Timeout) or _is_read_timeout(exc):
             kind = "connecting" if isinstance(exc, requests.ConnectTimeout) else "waiting for the answer"
             limit = settings.connect_timeout if kind == "connecting" else settings.read_timeout
@@ -362,6 +371,13 @@ class WhatCountsHook(BaseHook):
 
     def _secrets(self, settings: WhatCountsSettings) -> tuple[str, ...]:
         return (settings.password, self._basic_token(settings))
+
+
+def _is_transient(exc: BaseException) -> bool:
+    """Worth another attempt: a retryable answer or a network failure, but not a TLS failure."""
+    if isinstance(exc, requests.exceptions.SSLError):
+        return False  # a certificate problem does not fix itself between attempts
+    return isinstance(exc, (_RetryableAnswer, *_TRANSIENT_ERRORS))
 
 
 def _retry_after(state: tenacity.RetryCallState) -> float | None:
