@@ -1,0 +1,253 @@
+"""Provider registration: Airflow's schemas, ProvidersManager, the CLI, the connection form, packaging."""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import importlib.metadata
+import importlib.resources
+import json
+import os
+import subprocess
+import sys
+
+import airflow
+import jsonschema
+import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+from whatcounts_provider import __version__
+from whatcounts_provider.get_provider_info import get_provider_info
+from whatcounts_provider.hooks.whatcounts import WhatCountsHook
+
+DIST = "airflow-provider-whatcounts"
+HOOK_CLASS = "whatcounts_provider.hooks.whatcounts.WhatCountsHook"
+AIRFLOW_3 = Version(airflow.__version__).major >= 3
+EXTRAS = ("api_version", "timeout", "max_retries", "default_region", "verify")
+RELABELING = {"host": "Site URL", "login": "Realm", "password": "API password"}
+HIDDEN = ["schema", "port", "extra"]
+
+
+def airflow_schema(name: str) -> dict:
+    """A JSON schema shipped inside the installed apache-airflow package."""
+    return json.loads(importlib.resources.files("airflow").joinpath(name).read_text())
+
+
+def connection_type() -> dict:
+    (entry,) = get_provider_info()["connection-types"]
+    return entry
+
+
+def providers_manager():
+    from airflow.providers_manager import ProvidersManager
+
+    return ProvidersManager()
+
+
+def whatcounts_hook_info():
+    """The HookInfo Airflow registers for ``whatcounts``, through the API each version does not deprecate."""
+    if AIRFLOW_3:
+        # ProvidersManager().hooks emits DeprecatedImportWarning on 3.x; the task SDK owns hooks now.
+        from airflow.sdk.providers_manager_runtime import ProvidersManagerTaskRuntime
+
+        return ProvidersManagerTaskRuntime().hooks["whatcounts"]
+    return providers_manager().hooks["whatcounts"]
+
+
+# --- provider info against Airflow's own schemas ---------------------------------------------
+
+
+def test_provider_info_validates_against_airflows_schema():
+    jsonschema.validate(get_provider_info(), airflow_schema("provider_info.schema.json"))
+
+
+def test_airflows_schema_rejects_a_broken_provider_info():
+    """The validation above can fail: without a required key it does."""
+    broken = copy.deepcopy(get_provider_info())
+    del broken["name"]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(broken, airflow_schema("provider_info.schema.json"))
+
+
+def test_connection_type_validates_against_the_provider_yaml_schema():
+    """provider.yaml's schema describes conn-fields and ui-field-behaviour strictly (3.2+)."""
+    schema = airflow_schema("provider.yaml.schema.json")["properties"]["connection-types"]
+    if "conn-fields" not in schema["items"]["properties"]:
+        pytest.skip(f"Airflow {airflow.__version__} has no declarative connection fields")
+    jsonschema.validate(get_provider_info()["connection-types"], schema)
+
+
+def test_ui_field_behaviour_validates_against_airflows_form_schema():
+    jsonschema.validate(
+        WhatCountsHook.get_ui_field_behaviour(),
+        airflow_schema("customized_form_field_behaviours.schema.json"),
+    )
+
+
+def test_versions_agree():
+    assert get_provider_info()["versions"][0] == __version__
+    assert importlib.metadata.version(DIST) == __version__
+
+
+def test_entry_point_returns_this_provider_info():
+    (entry_point,) = [
+        ep for ep in importlib.metadata.entry_points(group="apache_airflow_provider") if ep.dist.name == DIST
+    ]
+    assert entry_point.load()() == get_provider_info()
+
+
+def test_declared_modules_and_hook_class_import():
+    info = get_provider_info()
+    for section in ("hooks", "operators"):
+        for item in info[section]:
+            for module in item["python-modules"]:
+                importlib.import_module(module)
+    module_name, _, class_name = connection_type()["hook-class-name"].rpartition(".")
+    assert getattr(importlib.import_module(module_name), class_name) is WhatCountsHook
+
+
+# (field, valid values, invalid values) for the form's declared JSON schema of each extra
+FORM_VALUES = {
+    "api_version": (["v1", "v2", None], ["1", "version1", 1]),
+    "timeout": ([30, 0.5, None], [0, -1, "30"]),
+    "max_retries": ([0, 5, None], [-1, 2.5, "5"]),
+    "default_region": (["US", "gb", None], ["USA", "1", ""]),
+    "verify": (["true", "false", "/etc/ssl/ca.pem", None], [True, 1]),
+}
+
+
+@pytest.mark.parametrize(
+    ("name", "valid", "invalid"), [(k, *v) for k, v in FORM_VALUES.items()], ids=FORM_VALUES
+)
+def test_conn_field_schemas_accept_and_reject_like_the_hook(name, valid, invalid):
+    field = connection_type()["conn-fields"][name]
+    validator_class = jsonschema.validators.validator_for(field["schema"])
+    validator_class.check_schema(field["schema"])
+    validator = validator_class(field["schema"])
+    for value in valid:
+        assert validator.is_valid(value), value
+    for value in invalid:
+        assert not validator.is_valid(value), value
+
+
+def test_conn_field_schema_refuses_max_retries_the_hook_refuses():
+    from whatcounts_provider.hooks._settings import MAX_RETRIES_LIMIT
+
+    schema = connection_type()["conn-fields"]["max_retries"]["schema"]
+    assert not jsonschema.validators.validator_for(schema)(schema).is_valid(MAX_RETRIES_LIMIT + 1)
+
+
+# --- registration with Airflow ---------------------------------------------------------------
+
+
+def test_providers_manager_lists_the_package():
+    providers = providers_manager().providers
+    assert DIST in providers
+    assert providers[DIST].version == __version__
+
+
+def test_connection_type_is_registered_with_the_hook():
+    info = whatcounts_hook_info()
+    assert info.hook_class_name == HOOK_CLASS
+    assert info.connection_type == "whatcounts"
+    assert info.connection_id_attribute_name == "whatcounts_conn_id"
+    assert info.hook_name == "WhatCounts"
+    assert info.package_name == DIST
+    assert info.connection_testable is True, "the UI offers the Test button"
+
+
+@pytest.mark.skipif(not AIRFLOW_3, reason="connection UI metadata without hook import is Airflow 3.x")
+def test_connection_ui_metadata_on_airflow_3():
+    (meta,) = [
+        m
+        for m in providers_manager().iter_connection_type_hook_ui_metadata()
+        if m.connection_type == "whatcounts"
+    ]
+    assert meta.hook_class_name == HOOK_CLASS
+    assert meta.hook_name == "WhatCounts"
+    assert meta.field_behaviour["hidden_fields"] == HIDDEN
+    assert meta.field_behaviour["relabeling"] == RELABELING
+
+
+def test_field_behaviour_hides_and_relabels_the_standard_fields():
+    behaviour = providers_manager().field_behaviours["whatcounts"]
+    assert sorted(behaviour["hidden_fields"]) == sorted(HIDDEN)
+    assert behaviour["relabeling"] == RELABELING
+    assert behaviour["placeholders"]["host"] == "https://mail.example.com"
+    assert behaviour["placeholders"]["extra__whatcounts__timeout"] == "30"
+
+
+def test_connection_form_has_the_five_extras():
+    widgets = {
+        name: widget
+        for name, widget in providers_manager().connection_form_widgets.items()
+        if widget.package_name == DIST
+    }
+    assert sorted(widgets) == sorted(f"extra__whatcounts__{name}" for name in EXTRAS)
+    assert {widget.field_name for widget in widgets.values()} == set(EXTRAS)
+    assert not any(widget.is_sensitive for widget in widgets.values())
+
+
+def test_hook_classmethods_describe_the_same_form():
+    declared = connection_type()["ui-field-behaviour"]
+    behaviour = WhatCountsHook.get_ui_field_behaviour()
+    assert behaviour == {
+        "hidden_fields": declared["hidden-fields"],
+        "relabeling": declared["relabeling"],
+        "placeholders": declared["placeholders"],
+    }
+    assert behaviour["relabeling"] == RELABELING
+
+
+@pytest.mark.skipif(AIRFLOW_3, reason="3.x builds the form from conn-fields; flask_appbuilder is 2.11's")
+def test_connection_form_widgets_on_airflow_2():
+    from wtforms import StringField
+
+    widgets = WhatCountsHook.get_connection_form_widgets()
+    assert list(widgets) == list(EXTRAS)
+    labels = {name: str(field.args[0]) for name, field in widgets.items()}
+    assert labels == {name: field["label"] for name, field in connection_type()["conn-fields"].items()}
+    assert all(field.field_class is StringField for field in widgets.values())
+
+
+def test_hook_class_attributes():
+    assert WhatCountsHook.conn_name_attr == "whatcounts_conn_id"
+    assert WhatCountsHook.default_conn_name == "whatcounts_default"
+    assert WhatCountsHook.conn_type == "whatcounts"
+    assert WhatCountsHook.hook_name == "WhatCounts"
+    assert WhatCountsHook().whatcounts_conn_id == "whatcounts_default"
+
+
+def test_airflow_cli_lists_the_provider():
+    env = {**os.environ, "PYTHONWARNINGS": "ignore", "AIRFLOW__CORE__LOAD_EXAMPLES": "False"}
+    result = subprocess.run(
+        [sys.executable, "-m", "airflow", "providers", "list", "-o", "json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    listed = {entry["package_name"]: entry for entry in json.loads(result.stdout)}
+    assert DIST in listed
+    assert listed[DIST]["version"] == __version__
+    assert listed[DIST]["description"].startswith("Opt phones out of WhatCounts SMS sender codes")
+
+
+# --- packaging -------------------------------------------------------------------------------
+
+
+def test_runtime_requirements_are_exactly_airflow_requests_phonenumbers():
+    requirements = [Requirement(line) for line in importlib.metadata.requires(DIST) or []]
+    runtime = {
+        canonicalize_name(req.name): req
+        for req in requirements
+        if req.marker is None or "extra" not in str(req.marker)
+    }
+    assert set(runtime) == {"apache-airflow", "requests", "phonenumbers"}
+    assert runtime["apache-airflow"].specifier.contains("2.11.0")
+    assert not runtime["apache-airflow"].specifier.contains("2.10.5")
+    assert not runtime["requests"].specifier.contains("3.0.0")
