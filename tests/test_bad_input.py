@@ -224,6 +224,13 @@ def test_our_own_output_normalises_to_itself_in_its_region():
     assert normalize_phone("015123456700", "DE") == "4915123456700"
     assert normalize_phone("442079460958", "US") == "442079460958", "invalid as US, valid as +44"
     assert normalize_phone("2065959696", "US") == "12065959696", "national reading first"
+    assert normalize_phone("4916400000", "DE") == "4916400000", "own country code, short number"
+
+
+def test_an_international_reading_must_keep_every_digit():
+    """Regression: 49016400000 was read as +49 16400000, silently dropping a digit."""
+    with pytest.raises(InvalidPhoneNumberError):
+        normalize_phone(49_016_400_000)
 
 
 @settings(max_examples=300, deadline=None)
@@ -258,7 +265,11 @@ def test_any_input_is_either_rejected_cleanly_or_normalised(raw):
         return
     assert result.isdigit()
     assert 8 <= len(result) <= 15
-    assert normalize_phone(result) == result
+    # Idempotent wherever the digits are unambiguous: with a "+", and in the number's own region
+    # (without "+", a short foreign number is legitimately read as a local one elsewhere).
+    assert normalize_phone("+" + result) == result
+    region = phonenumbers.region_code_for_number(phonenumbers.parse("+" + result))
+    assert normalize_phone(result, region) == result
 
 
 @settings(max_examples=300, deadline=None)

@@ -110,21 +110,19 @@ def _parse(text: str, region: str, value: object) -> phonenumbers.PhoneNumber:
 
     Our own output (``4915123456700``: country code + number, no ``+``) must normalise to
     itself, or a re-run fed from an earlier summary would double the country code and opt
-    out a different phone. So digits-only input that starts with the region's country code
-    and is valid with a ``+`` is international; otherwise it is national, with the
-    international reading (for 11 or more digits) as the fallback when the national one is invalid.
+    out a different phone. So digits-only input that starts with the region's own country
+    code and is, digit for digit, a valid international number is read as one. Otherwise it is
+    national; a foreign international reading is the fallback only for 11 or more digits:
+    shorter strings ("4930000") are far likelier local numbers missing their area code.
     """
     international = None
-    digits = phonenumbers.normalize_digits_only(text)
-    # Short digit strings ("4930000") are local numbers with a missing area code far more often
-    # than foreign numbers without their "+": only long ones may be read as international.
-    if not text.startswith(("+", "\uff0b")) and len(digits) >= _MIN_INTERNATIONAL_DIGITS:
-        try:
-            international = _checked(phonenumbers.parse(f"+{digits}", None), value)
-        except (phonenumbers.NumberParseException, InvalidPhoneNumberError):
-            international = None
+    if not text.startswith(("+", "\uff0b")):
+        digits = phonenumbers.normalize_digits_only(text)
+        international = _exact_international(digits)
         if international and digits.startswith(str(phonenumbers.country_code_for_region(region))):
             return international
+        if len(digits) < _MIN_INTERNATIONAL_DIGITS:
+            international = None
     try:
         return _checked(phonenumbers.parse(text, region), value)
     except phonenumbers.NumberParseException as exc:
@@ -135,6 +133,16 @@ def _parse(text: str, region: str, value: object) -> phonenumbers.PhoneNumber:
         if international:
             return international
         raise
+
+
+def _exact_international(digits: str) -> phonenumbers.PhoneNumber | None:
+    """``+digits`` as a valid number whose E.164 form is exactly these digits, or None."""
+    try:
+        number = _checked(phonenumbers.parse(f"+{digits}", None), digits)
+    except (phonenumbers.NumberParseException, InvalidPhoneNumberError):
+        return None
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return number if e164 == f"+{digits}" else None
 
 
 def _checked(number: phonenumbers.PhoneNumber, value: object) -> phonenumbers.PhoneNumber:
