@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import threading
-from functools import cached_property
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote
 
@@ -31,9 +31,11 @@ from whatcounts_provider.hooks._throttle import Throttle
 from whatcounts_provider.phone import mask_phone, normalize_phone, validate_sender_code
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Callable, Iterable, Iterator
 
     from whatcounts_provider.hooks._bulk import StopOutcome
+
+    _Wait = Callable[[tenacity.RetryCallState], float]
 
 _TRANSIENT_ERRORS = (requests.ConnectionError, requests.Timeout)
 _DEFAULT_POOL_SIZE = 10
@@ -45,6 +47,15 @@ class _Answer(NamedTuple):
 
     response: requests.Response
     gave_up_after: int | None = None
+
+
+class _Request(NamedTuple):
+    """One logical request, as the retry callbacks see it (tenacity passes it as the call's argument)."""
+
+    method: str
+    url: str
+    throttle: Throttle
+    label: Callable[[], str]
 
 
 class _RetryableAnswer(Exception):
@@ -237,7 +248,7 @@ class WhatCountsHook(BaseHook):
     def test_connection(self) -> tuple[bool, str]:
         """Check Site URL and credentials with a read-only ``GET /rest/lists``; never raises."""
         try:
-            lists = self._parse(self._call("GET", "/lists", what="GET /rest/lists", attempts=1))
+            lists = self._parse(self._call("GET", "/lists", label=lambda: "GET /rest/lists", attempts=1))
         except WhatCountsAuthError as exc:
             return False, str(exc)
         except WhatCountsError as exc:
@@ -253,11 +264,13 @@ class WhatCountsHook(BaseHook):
     def _stop(self, phone: str, code: str, throttle: Throttle) -> dict[str, Any]:
         """The one request path of single and bulk stops: ``phone`` and ``code`` are already valid."""
         path = f"/sms/stopSubscriberSend/{quote(phone, safe='')}/{quote(code, safe='')}"
-        what = f"STOP for phone {mask_phone(phone)} on sender code {code}"
-        body = self._parse(self._call("POST", path, what=what, throttle=throttle))
+        body = self._parse(
+            self._call("POST", path, label=partial(_stop_label, phone, code), throttle=throttle)
+        )
         if not isinstance(body, dict):
             raise WhatCountsApiError(f"expected a JSON object, got {type(body).__name__}", status_code=200)
-        self.log.info("Stopped SMS to %s from sender code %s", mask_phone(phone), code)
+        # DEBUG: a bulk run of 100,000 phones must not write 100,000 task-log lines.
+        self.log.debug("Stopped SMS to %s from sender code %s", mask_phone(phone), code)
         return body
 
     def _parse(self, answer: _Answer) -> Any:
@@ -275,82 +288,93 @@ class WhatCountsHook(BaseHook):
         method: str,
         path: str,
         *,
-        what: str,
+        label: Callable[[], str],
         throttle: Throttle | None = None,
         attempts: int | None = None,
     ) -> _Answer:
-        """Send one logical request, retrying transient failures; return the final answer."""
-        settings = self.settings
-        session = self.get_conn()
-        url = settings.base_url + path
-        timeout = (settings.connect_timeout, settings.read_timeout)
-        throttle = throttle or Throttle()
-        retrying = tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(attempts or settings.max_retries + 1),
-            wait=self._wait(throttle),
-            retry=tenacity.retry_if_exception(_is_transient),
-            before_sleep=self._before_retry(what),
-            reraise=True,
-        )
+        """Send one logical request, retrying transient failures; return the final answer.
+
+        :param label: builds the masked description used in retry logs and errors (only then).
+        :param attempts: overrides the connection's retry budget (``test_connection`` uses 1).
+        """
+        request = _Request(method, self.settings.base_url + path, throttle or Throttle(), label)
+        retrying = self._retrying if attempts is None else self._retry_policy(attempts)
         try:
-            for attempt in retrying:
-                with attempt:
-                    throttle.acquire()
-                    # verify is passed per request: requests would otherwise let REQUESTS_CA_BUNDLE
-                    # or CURL_CA_BUNDLE from the environment override the connection's setting.
-                    response = session.request(
-                        method, url, timeout=timeout, allow_redirects=False, verify=settings.verify
-                    )
-                    if is_retryable(response):
-                        raise _RetryableAnswer(response)
+            response = retrying(self._attempt, request)
         except _RetryableAnswer as exc:
             return _Answer(exc.response, gave_up_after=retrying.statistics.get("attempt_number", 1))
         except _TRANSIENT_ERRORS as exc:
             tries = retrying.statistics.get("attempt_number", 1)
             raise WhatCountsTransportError(
-                f"{what}: {self._describe(exc, settings)} after {tries} attempt(s)"
+                f"{label()}: {self._describe(exc, self.settings)} after {tries} attempt(s)"
             ) from None
         return _Answer(response)
 
-    def _wait(self, throttle: Throttle) -> Any:
+    def _attempt(self, request: _Request) -> requests.Response:
+        """One HTTP exchange; a transient answer is raised so that tenacity retries it."""
+        settings = self.settings
+        request.throttle.acquire()
+        # verify is passed per request: requests would otherwise let REQUESTS_CA_BUNDLE or
+        # CURL_CA_BUNDLE from the environment override the connection's setting.
+        response = self.get_conn().request(
+            request.method,
+            request.url,
+            timeout=(settings.connect_timeout, settings.read_timeout),
+            allow_redirects=False,
+            verify=settings.verify,
+        )
+        if is_retryable(response):
+            raise _RetryableAnswer(response)
+        return response
+
+    @cached_property
+    def _retrying(self) -> tenacity.Retrying:
+        """The connection's retry policy, built once: tenacity keeps per-call state thread-local."""
+        return self._retry_policy(self.settings.max_retries + 1)
+
+    def _retry_policy(self, attempts: int) -> tenacity.Retrying:
         backoff = tenacity.wait_exponential(
             multiplier=self.retry_backoff_initial, max=self.retry_backoff_max
         ) + tenacity.wait_random(0, self.retry_backoff_initial)
+        return tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(attempts),
+            wait=partial(self._wait, backoff),
+            retry=tenacity.retry_if_exception(_is_transient),
+            before_sleep=self._log_retry,
+            reraise=True,
+        )
 
-        def wait(state: tenacity.RetryCallState) -> float:
-            retry_after = _retry_after(state)
-            if retry_after is None:
-                return float(backoff(state))
-            delay = min(retry_after, self.retry_after_cap)
-            throttle.pause(delay)  # slow every worker, not only the one that was told
-            return delay
+    def _wait(
+        self, backoff: Callable[[tenacity.RetryCallState], float], state: tenacity.RetryCallState
+    ) -> float:
+        retry_after = _retry_after(state)
+        if retry_after is None:
+            return float(backoff(state))
+        delay = min(retry_after, self.retry_after_cap)
+        _request_of(state).throttle.pause(delay)  # slow every worker, not only the one that was told
+        return delay
 
-        return wait
-
-    def _before_retry(self, what: str) -> Any:
-        def log_retry(state: tenacity.RetryCallState) -> None:
-            with self._retries_lock:
-                self._retries += 1
-            exc = state.outcome.exception() if state.outcome else None
-            reason = (
-                f"HTTP {exc.response.status_code}"
-                if isinstance(exc, _RetryableAnswer)
-                else self._describe(exc, self.settings)
-            )
-            retry_after = _retry_after(state)
-            capped = ""
-            if retry_after is not None and retry_after > self.retry_after_cap:
-                capped = f" (Retry-After {retry_after:g} s capped to {self.retry_after_cap:g} s)"
-            self.log.warning(
-                "%s: %s on attempt %d; retrying in %.2f s%s",
-                what,
-                reason,
-                state.attempt_number,
-                state.upcoming_sleep,
-                capped,
-            )
-
-        return log_retry
+    def _log_retry(self, state: tenacity.RetryCallState) -> None:
+        with self._retries_lock:
+            self._retries += 1
+        exc = state.outcome.exception() if state.outcome else None
+        reason = (
+            f"HTTP {exc.response.status_code}"
+            if isinstance(exc, _RetryableAnswer)
+            else self._describe(exc, self.settings)
+        )
+        retry_after = _retry_after(state)
+        capped = ""
+        if retry_after is not None and retry_after > self.retry_after_cap:
+            capped = f" (Retry-After {retry_after:g} s capped to {self.retry_after_cap:g} s)"
+        self.log.warning(
+            "%s: %s on attempt %d; retrying in %.2f s%s",
+            _request_of(state).label(),
+            reason,
+            state.attempt_number,
+            state.upcoming_sleep,
+            capped,
+        )
 
     def _describe(self, exc: BaseException | None, settings: WhatCountsSettings) -> str:
         """Say what went wrong in transport, and where, without the URL path (it holds the phone)."""
@@ -371,6 +395,15 @@ class WhatCountsHook(BaseHook):
 
     def _secrets(self, settings: WhatCountsSettings) -> tuple[str, ...]:
         return (settings.password, self._basic_token(settings))
+
+
+def _stop_label(phone: str, code: str) -> str:
+    return f"STOP for phone {mask_phone(phone)} on sender code {code}"
+
+
+def _request_of(state: tenacity.RetryCallState) -> _Request:
+    request: _Request = state.args[0]
+    return request
 
 
 def _is_transient(exc: BaseException) -> bool:

@@ -62,6 +62,7 @@ class StopSmsSubscriberOperator(BaseOperator):
         try:
             response: dict[str, Any] | None = self.hook.stop_sms_subscriber(phone, code)
             status = "stopped"
+            self.log.info("Stopped SMS to %s from sender code %s", mask_phone(phone), code)
         except SmsSubscriberNotFoundError:
             if not self.missing_ok:
                 raise
