@@ -286,3 +286,14 @@ def test_any_sender_code_is_either_rejected_cleanly_or_url_safe(raw):
     assert code.isascii()
     assert code.isalnum()
     assert 1 <= len(code) <= 20
+
+
+def test_parse_reasons_match_the_phonenumbers_error_codes():
+    from whatcounts_provider.phone import _PARSE_REASONS
+
+    error = phonenumbers.NumberParseException
+    assert _PARSE_REASONS[error.INVALID_COUNTRY_CODE] == "its country code is unknown"
+    assert _PARSE_REASONS[error.NOT_A_NUMBER] == "it is not a phone number"
+    assert _PARSE_REASONS[error.TOO_SHORT_AFTER_IDD] == "it is too short after the international prefix"
+    assert _PARSE_REASONS[error.TOO_SHORT_NSN] == "it is too short"
+    assert _PARSE_REASONS[error.TOO_LONG] == "it is too long"

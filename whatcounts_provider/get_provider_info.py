@@ -7,6 +7,7 @@ from typing import Any
 from whatcounts_provider import __version__
 
 HOOK_CLASS_NAME = "whatcounts_provider.hooks.whatcounts.WhatCountsHook"
+DEFAULT_CONN_ID = "whatcounts_default"
 
 # Airflow >= 3.2 builds the connection form from these declarations without importing
 # the hook; the hook's classmethods derive the 2.11 form from the same data.

@@ -8,10 +8,15 @@ ints from JSON) is normalised here, with ``phonenumbers``, before any request is
 from __future__ import annotations
 
 import re
-
-import phonenumbers
+from typing import TYPE_CHECKING
 
 from whatcounts_provider.exceptions import InvalidPhoneNumberError, InvalidSenderCodeError
+
+if TYPE_CHECKING:
+    import phonenumbers
+
+# phonenumbers (~12 ms to import) is imported inside the functions that parse: the operators
+# import this module, and every scheduler parse of a DAG file would otherwise pay for it.
 
 # Longer than any real formatting of a phone (E.164 is at most 15 digits); keeps a
 # 10,000-character cell from reaching the parser or a log line.
@@ -53,6 +58,8 @@ def normalize_phone(value: object, default_region: str = "US") -> str:
     :param default_region: ISO 3166 region assumed for numbers without a country code.
     :raises InvalidPhoneNumberError: the value is not a valid, dialable phone number.
     """
+    import phonenumbers
+
     text = _phone_text(value)
     number = _parse(text, default_region, value)
     digits = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164).lstrip("+")
@@ -115,6 +122,8 @@ def _parse(text: str, region: str, value: object) -> phonenumbers.PhoneNumber:
     national; a foreign international reading is the fallback only for 11 or more digits:
     shorter strings ("4930000") are far likelier local numbers missing their area code.
     """
+    import phonenumbers
+
     international = None
     if not text.startswith(("+", "\uff0b")):
         digits = phonenumbers.normalize_digits_only(text)
@@ -137,6 +146,8 @@ def _parse(text: str, region: str, value: object) -> phonenumbers.PhoneNumber:
 
 def _exact_international(digits: str) -> phonenumbers.PhoneNumber | None:
     """``+digits`` as a valid number whose E.164 form is exactly these digits, or None."""
+    import phonenumbers
+
     try:
         number = _checked(phonenumbers.parse(f"+{digits}", None), digits)
     except (phonenumbers.NumberParseException, InvalidPhoneNumberError):
@@ -146,6 +157,8 @@ def _exact_international(digits: str) -> phonenumbers.PhoneNumber | None:
 
 
 def _checked(number: phonenumbers.PhoneNumber, value: object) -> phonenumbers.PhoneNumber:
+    import phonenumbers
+
     if number.extension:
         raise _invalid(value, "it has an extension; SMS subscribers have none")
     if not phonenumbers.is_possible_number(number):
@@ -156,15 +169,18 @@ def _checked(number: phonenumbers.PhoneNumber, value: object) -> phonenumbers.Ph
 
 
 def _region_of(number: phonenumbers.PhoneNumber) -> str:
+    import phonenumbers
+
     return phonenumbers.region_code_for_number(number) or f"+{number.country_code}"
 
 
+# NumberParseException.error_type values (INVALID_COUNTRY_CODE ... TOO_LONG), without the import.
 _PARSE_REASONS = {
-    phonenumbers.NumberParseException.INVALID_COUNTRY_CODE: "its country code is unknown",
-    phonenumbers.NumberParseException.NOT_A_NUMBER: "it is not a phone number",
-    phonenumbers.NumberParseException.TOO_SHORT_AFTER_IDD: "it is too short after the international prefix",
-    phonenumbers.NumberParseException.TOO_SHORT_NSN: "it is too short",
-    phonenumbers.NumberParseException.TOO_LONG: "it is too long",
+    0: "its country code is unknown",
+    1: "it is not a phone number",
+    2: "it is too short after the international prefix",
+    3: "it is too short",
+    4: "it is too long",
 }
 
 

@@ -23,7 +23,7 @@ from whatcounts_provider.exceptions import (
     WhatCountsError,
     WhatCountsTransportError,
 )
-from whatcounts_provider.get_provider_info import CONN_FIELDS, UI_FIELD_BEHAVIOUR
+from whatcounts_provider.get_provider_info import CONN_FIELDS, DEFAULT_CONN_ID, UI_FIELD_BEHAVIOUR
 from whatcounts_provider.hooks import _bulk
 from whatcounts_provider.hooks._answers import is_retryable, parse_answer, sanitize
 from whatcounts_provider.hooks._settings import WhatCountsSettings, resolve_settings
@@ -83,7 +83,7 @@ class WhatCountsHook(BaseHook):
     """
 
     conn_name_attr = "whatcounts_conn_id"
-    default_conn_name = "whatcounts_default"
+    default_conn_name = DEFAULT_CONN_ID
     conn_type = "whatcounts"
     hook_name = "WhatCounts"
 

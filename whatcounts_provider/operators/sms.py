@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from whatcounts_provider._compat import BaseOperator
 from whatcounts_provider.exceptions import SmsSubscriberNotFoundError, WhatCountsBulkError
-from whatcounts_provider.hooks.whatcounts import WhatCountsHook
+from whatcounts_provider.get_provider_info import DEFAULT_CONN_ID
 from whatcounts_provider.operators._bulk_report import BulkSummary, Progress, coerce_phones
 from whatcounts_provider.phone import mask_phone, validate_sender_code
 
@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from whatcounts_provider._compat import Context
+    from whatcounts_provider.hooks.whatcounts import WhatCountsHook
 
 
 class StopSmsSubscriberOperator(BaseOperator):
@@ -41,7 +42,7 @@ class StopSmsSubscriberOperator(BaseOperator):
         *,
         phone: str | int,
         sender_code: str | int,
-        whatcounts_conn_id: str = WhatCountsHook.default_conn_name,
+        whatcounts_conn_id: str = DEFAULT_CONN_ID,
         missing_ok: bool = True,
         **kwargs: Any,
     ) -> None:
@@ -54,7 +55,7 @@ class StopSmsSubscriberOperator(BaseOperator):
     @cached_property
     def hook(self) -> WhatCountsHook:
         """One hook (and so one session) per task run."""
-        return WhatCountsHook(self.whatcounts_conn_id)
+        return _hook(self.whatcounts_conn_id)
 
     def execute(self, context: Context) -> dict[str, Any]:
         phone = self.hook.normalize_phone(self.phone)
@@ -102,7 +103,7 @@ class BulkStopSmsSubscriberOperator(BaseOperator):
         *,
         phones: Any,
         sender_code: str | int,
-        whatcounts_conn_id: str = WhatCountsHook.default_conn_name,
+        whatcounts_conn_id: str = DEFAULT_CONN_ID,
         max_workers: int = 8,
         max_requests_per_second: float | None = None,
         missing_ok: bool = True,
@@ -119,7 +120,7 @@ class BulkStopSmsSubscriberOperator(BaseOperator):
     @cached_property
     def hook(self) -> WhatCountsHook:
         """One hook (and so one connection pool) per task run."""
-        return WhatCountsHook(self.whatcounts_conn_id)
+        return _hook(self.whatcounts_conn_id)
 
     def execute(self, context: Context) -> dict[str, Any]:
         phones = coerce_phones(self.phones)
@@ -149,3 +150,11 @@ class BulkStopSmsSubscriberOperator(BaseOperator):
                 summary=record,
             )
         return record
+
+
+def _hook(conn_id: str) -> WhatCountsHook:
+    # Imported here, not at the top: requests and tenacity cost ~30 ms to import, and the
+    # scheduler imports this module with every parse of a DAG file that uses the operators.
+    from whatcounts_provider.hooks.whatcounts import WhatCountsHook
+
+    return WhatCountsHook(conn_id)
