@@ -1,7 +1,8 @@
 """Pytest fixtures that run the WhatCounts emulator, so your DAG tests need no real WhatCounts.
 
-Installing the provider registers this plugin (``pytest11`` entry point); without the install,
-load it with ``pytest -p whatcounts_provider.testing.pytest_plugin``. Then, in your tests::
+It is opt-in (installing the provider does not load it into every pytest run): add
+``pytest_plugins = ["whatcounts_provider.testing.pytest_plugin"]`` to your ``conftest.py``, or
+run ``pytest -p whatcounts_provider.testing.pytest_plugin``. Then, in your tests::
 
     def test_my_dag_stops_the_phone(whatcounts_conn_env):
         whatcounts_conn_env.subscribe("2065551212", ["2065959696"])
