@@ -127,11 +127,11 @@ def _parse(text: str, region: str, value: object) -> phonenumbers.PhoneNumber:
     international = None
     if not text.startswith(("+", "\uff0b")):
         digits = phonenumbers.normalize_digits_only(text)
-        international = _exact_international(digits)
-        if international and digits.startswith(str(phonenumbers.country_code_for_region(region))):
+        own_code = digits.startswith(str(phonenumbers.country_code_for_region(region)))
+        if own_code or len(digits) >= _MIN_INTERNATIONAL_DIGITS:  # else no parse is wasted on it
+            international = _exact_international(digits)
+        if international and own_code:
             return international
-        if len(digits) < _MIN_INTERNATIONAL_DIGITS:
-            international = None
     try:
         return _checked(phonenumbers.parse(text, region), value)
     except phonenumbers.NumberParseException as exc:
