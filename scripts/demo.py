@@ -1,9 +1,10 @@
-"""Run the pipeline example DAG end to end against a local WhatCounts emulator (``make demo``).
+"""Run the example DAGs end to end against a local WhatCounts emulator (``make demo``).
 
 Nothing leaves the machine: the emulator listens on 127.0.0.1 and plays a WhatCounts realm in
 which everyone who replied in ``example_dags/data/stop_replies.csv`` is an SMS subscriber. The
-DAG then opts out the phones whose reply was a STOP keyword, and this script prints what the
-emulator saw. ``make demo`` sets ``AIRFLOW_HOME`` to a throwaway directory and
+pipeline DAG opts out the phones whose reply was a STOP keyword; then the scale-out DAG opts
+out 50,000 generated subscribers in mapped chunks. This script prints what the emulator saw.
+``make demo`` sets ``AIRFLOW_HOME`` to a throwaway directory and
 ``AIRFLOW__CORE__DAGS_FOLDER`` to ``example_dags/``; this script needs nothing else.
 """
 
@@ -27,6 +28,8 @@ from whatcounts_provider.phone import mask_phone, normalize_phone
 ROOT = Path(__file__).resolve().parent.parent
 REPLIES_CSV = ROOT / "example_dags" / "data" / "stop_replies.csv"
 DAG_ID = "whatcounts_stop_sms_from_pipeline"
+BULK_DAG_ID = "whatcounts_bulk_opt_out"
+BULK_SENDER, BULK_PHONES, BULK_CHUNK = "2065551212", 50_000, 10_000
 REALM, PASSWORD = "demo-realm", "demo-password"
 READY_TIMEOUT = 15.0
 
@@ -120,7 +123,7 @@ def emulator_state(url: str) -> dict[str, Any]:
     return state
 
 
-def task_states(home: Path) -> dict[str, Counter[str]]:
+def task_states(home: Path, dag_id: str = DAG_ID) -> dict[str, Counter[str]]:
     """Task states of the DAG's latest run, read from the demo's SQLite metadata DB.
 
     ``airflow dags test`` prints no summary, and the task CLI needs a run id and differs
@@ -130,7 +133,7 @@ def task_states(home: Path) -> dict[str, Counter[str]]:
         rows = db.execute(
             "SELECT task_id, state FROM task_instance WHERE dag_id = ? AND run_id = "
             "(SELECT run_id FROM dag_run WHERE dag_id = ? ORDER BY id DESC LIMIT 1)",
-            (DAG_ID, DAG_ID),
+            (dag_id, dag_id),
         ).fetchall()
     states: dict[str, Counter[str]] = defaultdict(Counter)
     for task_id, state in rows:
@@ -138,11 +141,51 @@ def task_states(home: Path) -> dict[str, Counter[str]]:
     return states
 
 
-def report(state: dict[str, Any], tasks: dict[str, Counter[str]]) -> int:
-    """Print the outcome; return how many phones the emulator has stopped."""
+def print_task_states(tasks: dict[str, Counter[str]]) -> None:
     say("Task states of the run")
     for task_id, counts in tasks.items():
-        out(f"    {task_id:<14} " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+        out(f"    {task_id:<16} " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+
+
+def succeeded(exit_code: int, tasks: dict[str, Counter[str]]) -> bool:
+    return exit_code == 0 and bool(tasks) and all(set(counts) == {"success"} for counts in tasks.values())
+
+
+def generated_phones() -> list[str]:
+    """The phones whatcounts_bulk_opt_out generates (see generated_opt_outs in the DAG)."""
+    return [f"1206{2_000_000 + i}" for i in range(BULK_PHONES)]
+
+
+def subscribe(url: str, sender: str, phones: list[str]) -> None:
+    """Seed the emulator through its admin API (a 50,000-phone command line would be unwieldy)."""
+    body = json.dumps({"sender_code": sender, "phones": phones}).encode()
+    request = urllib.request.Request(  # noqa: S310 (loopback URL)
+        f"{url}/_admin/subscribe", data=body, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=30):  # noqa: S310 (loopback URL)
+        pass
+
+
+def run_bulk(url: str, home: Path) -> bool:
+    """Opt out 50,000 generated subscribers with the scale-out DAG; report from the emulator."""
+    phones = generated_phones()
+    subscribe(url, BULK_SENDER, phones)
+    conf = json.dumps({"count": BULK_PHONES, "chunk_size": BULK_CHUNK, "sender_code": BULK_SENDER})
+    say(f"airflow dags test {BULK_DAG_ID} -c '{conf}'  ({BULK_PHONES:,} phones, chunks of {BULK_CHUNK:,})")
+    started = time.monotonic()
+    exit_code = airflow("dags", "test", BULK_DAG_ID, "-c", conf)
+    elapsed = time.monotonic() - started
+    tasks = task_states(home, BULK_DAG_ID)
+    print_task_states(tasks)
+    stopped = set(emulator_state(url)["stopped"].get(BULK_SENDER, []))
+    done = sum(phone in stopped for phone in phones)
+    say(f"{done:,} of {BULK_PHONES:,} generated phones opted out in {elapsed:.0f} s (whole DAG run)")
+    return succeeded(exit_code, tasks) and done == BULK_PHONES
+
+
+def report(state: dict[str, Any], tasks: dict[str, Counter[str]]) -> int:
+    """Print the outcome; return how many phones the emulator has stopped."""
+    print_task_states(tasks)
     say("Phones opted out in the WhatCounts emulator, by sender code")
     total = 0
     for sender, phones in sorted(state["stopped"].items()):
@@ -176,12 +219,15 @@ def main() -> int:
         exit_code = airflow("dags", "test", DAG_ID)
         tasks = task_states(home)
         stopped = report(emulator_state(url), tasks)
+        if not succeeded(exit_code, tasks) or not stopped:
+            reason = "the DAG run did not succeed" if stopped else "no phone was opted out"
+            say(f"Demo FAILED: {reason}")
+            return 1
+        if not run_bulk(url, home):
+            say(f"Demo FAILED: {BULK_DAG_ID} did not opt out every generated phone")
+            return 1
     finally:  # also on Ctrl-C and on any error above
         stop_emulator(process)
-    failed = exit_code != 0 or any(set(counts) != {"success"} for counts in tasks.values()) or not tasks
-    if failed or not stopped:
-        say("Demo FAILED: " + ("the DAG run did not succeed" if failed else "no phone was opted out"))
-        return 1
     say("Demo OK")
     return 0
 
