@@ -27,6 +27,15 @@ REST = f"{SITE}/rest"
 SENDER = "2065551212"
 
 
+def phones(count: int) -> list[str]:
+    """Distinct valid US phones in WhatCounts' form (12062000000, 12062000001, ...).
+
+    The same series as the example DAG whatcounts_bulk_opt_out generates, written out here so a
+    change to the DAG shows up in its tests.
+    """
+    return [f"1206{2_000_000 + i}" for i in range(count)]
+
+
 @pytest.fixture
 def whatcounts_conn(monkeypatch: pytest.MonkeyPatch) -> str:
     """``whatcounts_default`` pointing at a fake https site (for requests-mock tests)."""

@@ -7,15 +7,11 @@ import re
 import time
 
 import pytest
-from conftest import SENDER, make_context
+from conftest import SENDER, make_context, phones
 
 from whatcounts_provider.exceptions import WhatCountsAuthError, WhatCountsBulkError
 from whatcounts_provider.hooks.whatcounts import WhatCountsHook
 from whatcounts_provider.operators.sms import BulkStopSmsSubscriberOperator
-
-
-def phones(count: int, start: int = 0) -> list[str]:
-    return [f"1206{2_000_000 + i}" for i in range(start, start + count)]
 
 
 def bulk(phone_list, **kwargs) -> BulkStopSmsSubscriberOperator:

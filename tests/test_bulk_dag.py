@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import pytest
 from airflow.utils.state import DagRunState
-from conftest import SENDER
+from conftest import SENDER, phones
 from dag_runs import load_example_dags, return_values, task_states
 
 DAG_ID = "whatcounts_bulk_opt_out"
-
-
-def generated(count: int) -> list[str]:
-    """The phones the example DAG generates (written out again so a change there shows here)."""
-    return [f"1206{2_000_000 + i}" for i in range(count)]
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +29,8 @@ def test_the_list_is_chunked_over_mapped_bulk_tasks_and_merged(dag):
 @pytest.mark.e2e
 def test_chunks_stop_every_phone_and_the_report_adds_up(airflow_db, whatcounts_conn_env, dag):
     emulator = whatcounts_conn_env
-    phones = generated(25)
-    emulator.subscribe(SENDER, phones)
+    batch = phones(25)
+    emulator.subscribe(SENDER, batch)
 
     run = dag.test(run_conf={"count": 25, "chunk_size": 10, "sender_code": SENDER})
 
@@ -47,7 +42,7 @@ def test_chunks_stop_every_phone_and_the_report_adds_up(airflow_db, whatcounts_c
     assert report["chunks"] == 3
     assert (report["total"], report["stopped"]) == (25, 25)
     assert report["failed"] == report["invalid"] == report["not_subscribed"] == []
-    assert all(emulator.state.post_count(SENDER, phone) == 1 for phone in phones)
+    assert all(emulator.state.post_count(SENDER, phone) == 1 for phone in batch)
 
 
 @pytest.mark.e2e
@@ -56,9 +51,9 @@ def test_a_failing_chunk_keeps_its_summary_and_a_rerun_completes(
 ):
     emulator = whatcounts_conn_env
     monkeypatch.setenv("AIRFLOW_CONN_WHATCOUNTS_DEFAULT", emulator.conn_uri() + "?max_retries=0")
-    phones = generated(20)
-    broken = {phones[3], phones[15]}
-    emulator.subscribe(SENDER, phones)
+    batch = phones(20)
+    broken = {batch[3], batch[15]}
+    emulator.subscribe(SENDER, batch)
     emulator.faults.update(failing_phones=broken)
     conf = {"count": 20, "chunk_size": 10, "sender_code": SENDER}
 
@@ -80,5 +75,5 @@ def test_a_failing_chunk_keeps_its_summary_and_a_rerun_completes(
     assert rerun.state == DagRunState.SUCCESS
     report = return_values(rerun, "merge_reports")[-1]
     assert report["stopped"] == 2
-    assert sorted(report["not_subscribed"]) == sorted(set(phones) - broken)
-    assert all(emulator.state.is_stopped(SENDER, phone) for phone in phones)
+    assert sorted(report["not_subscribed"]) == sorted(set(batch) - broken)
+    assert all(emulator.state.is_stopped(SENDER, phone) for phone in batch)

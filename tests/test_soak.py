@@ -10,17 +10,13 @@ import threading
 import time
 
 import pytest
-from conftest import SENDER, make_context
+from conftest import SENDER, make_context, phones
 
 from whatcounts_provider.exceptions import WhatCountsBulkError
 from whatcounts_provider.operators.sms import BulkStopSmsSubscriberOperator
 from whatcounts_provider.testing.emulator import Faults, WhatCountsEmulator
 
 pytestmark = pytest.mark.soak
-
-
-def phones(count: int) -> list[str]:
-    return [f"1206{2_000_000 + i}" for i in range(count)]
 
 
 def bulk(phone_list: list[str], **kwargs) -> BulkStopSmsSubscriberOperator:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import SENDER, make_context
+from conftest import SENDER, make_context, phones
 
 from whatcounts_provider.exceptions import WhatCountsBulkError, WhatCountsTransportError
 from whatcounts_provider.hooks.whatcounts import WhatCountsHook
@@ -55,7 +55,7 @@ def test_single_phone_task_fails_in_bounded_time_saying_it_timed_out(slow_conn, 
 
 
 def test_bulk_task_does_not_hang_on_a_silent_server(slow_conn):
-    batch = [f"1206{2_000_000 + i}" for i in range(12)]
+    batch = phones(12)
     slow_conn.subscribe(SENDER, batch)
     slow_conn.faults.update(hang=True)
     op = BulkStopSmsSubscriberOperator(task_id="bulk", phones=batch, sender_code=SENDER, max_workers=4)
