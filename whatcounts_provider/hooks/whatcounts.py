@@ -181,7 +181,9 @@ class WhatCountsHook(BaseHook):
         if workers > self._pool_size:
             self._pool_size = workers
             if "_session" in self.__dict__:
+                stale = self._session.get_adapter("https://")
                 self._mount_adapter(self._session, workers)
+                stale.close()  # no request is in flight: the bulk run has not started
 
     def normalize_phone(self, phone: object) -> str:
         """Normalise ``phone`` using the connection's ``default_region`` extra."""
