@@ -308,7 +308,7 @@ class WhatCountsHook(BaseHook):
         except _TRANSIENT_ERRORS as exc:
             tries = retrying.statistics.get("attempt_number", 1)
             raise WhatCountsTransportError(
-                f"{label()}: {self._describe(exc, self.settings)} after {tries} attempt(s)"
+                f"{label()}: {self._describe(exc)} after {tries} attempt(s)"
             ) from None
         return _Answer(response)
 
@@ -346,9 +346,7 @@ class WhatCountsHook(BaseHook):
             reraise=True,
         )
 
-    def _wait(
-        self, backoff: Callable[[tenacity.RetryCallState], float], state: tenacity.RetryCallState
-    ) -> float:
+    def _wait(self, backoff: _Wait, state: tenacity.RetryCallState) -> float:
         retry_after = _retry_after(state)
         if retry_after is None:
             return float(backoff(state))
@@ -361,9 +359,7 @@ class WhatCountsHook(BaseHook):
             self._retries += 1
         exc = state.outcome.exception() if state.outcome else None
         reason = (
-            f"HTTP {exc.response.status_code}"
-            if isinstance(exc, _RetryableAnswer)
-            else self._describe(exc, self.settings)
+            f"HTTP {exc.response.status_code}" if isinstance(exc, _RetryableAnswer) else self._describe(exc)
         )
         retry_after = _retry_after(state)
         capped = ""
@@ -378,8 +374,9 @@ class WhatCountsHook(BaseHook):
             capped,
         )
 
-    def _describe(self, exc: BaseException | None, settings: WhatCountsSettings) -> str:
+    def _describe(self, exc: BaseException | None) -> str:
         """Say what went wrong in transport, and where, without the URL path (it holds the phone)."""
+        settings = self.settings
         if isinstance(exc, requests.exceptions.SSLError):
             return (
                 f"TLS verification failed for {settings.base_url} (SSLError); check the certificate "
