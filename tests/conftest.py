@@ -1,18 +1,26 @@
-"""Shared test set-up: an isolated Airflow home, connections from env vars, a migrated DB on demand."""
+"""Shared fixtures: an isolated Airflow home, connections from env vars, log capture, a migrated DB.
+
+Plain helpers and constants are in ``tests/helpers.py``; the emulator fixtures
+(``whatcounts_emulator``, ``whatcounts_conn_env``) come from the provider's own pytest plugin.
+"""
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import subprocess
 import sys
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE_DAGS = ROOT / "example_dags"
+from tests.helpers import EXAMPLE_DAGS, PASSWORD, REALM, ROOT, SITE
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 # Airflow reads these at import time; `make test` sets them per Airflow version, plain
 # `pytest` falls back to a throwaway home inside the project.
@@ -20,28 +28,119 @@ os.environ.setdefault("AIRFLOW_HOME", str(ROOT / ".build" / "airflow-home-pytest
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(EXAMPLE_DAGS))
 
-REALM = "test-realm"
-PASSWORD = "t0p-s3cret-api-password"
-SITE = "https://mail.example.com"
-REST = f"{SITE}/rest"
-SENDER = "2065551212"
-
-
-def phones(count: int) -> list[str]:
-    """Distinct valid US phones in WhatCounts' form (12062000000, 12062000001, ...).
-
-    The same series as the example DAG whatcounts_bulk_opt_out generates, written out here so a
-    change to the DAG shows up in its tests.
-    """
-    return [f"1206{2_000_000 + i}" for i in range(count)]
+# The standard fields of an Airflow connection; every other keyword is an extra.
+CONNECTION_FIELDS = frozenset({"conn_type", "host", "login", "password", "port", "schema", "description"})
 
 
 @pytest.fixture
-def whatcounts_conn(monkeypatch: pytest.MonkeyPatch) -> str:
-    """``whatcounts_default`` pointing at a fake https site (for requests-mock tests)."""
-    uri = f"whatcounts://{REALM}:{PASSWORD}@mail.example.com"
-    monkeypatch.setenv("AIRFLOW_CONN_WHATCOUNTS_DEFAULT", uri)
-    return uri
+def use_connection(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
+    """Set an Airflow connection for this test only, through its ``AIRFLOW_CONN_*`` variable.
+
+    ``use_connection(**fields_and_extras)`` writes Airflow's JSON form: the standard fields
+    (``host``, ``login``, ``password``, ``port``, ...) default to the fake https site
+    (``SITE``, ``REALM``, ``PASSWORD``; pass ``None`` to leave one out), every other keyword is
+    an extra, with its type kept. ``use_connection(uri=..., **extras)`` writes a URI instead, the
+    extras appended as its query (strings, as Airflow hands URI extras to the hook).
+    ``conn_id`` (default ``whatcounts_default``) picks the connection.
+    """
+
+    def use(*, conn_id: str = "whatcounts_default", uri: str | None = None, **fields_and_extras: Any) -> None:
+        if uri is not None:
+            fields = CONNECTION_FIELDS.intersection(fields_and_extras)
+            assert not fields, f"a URI carries its own {sorted(fields)}"
+            value = uri + (f"?{urlencode(fields_and_extras)}" if fields_and_extras else "")
+        else:
+            connection: dict[str, Any] = {
+                "conn_type": "whatcounts",
+                "host": SITE,
+                "login": REALM,
+                "password": PASSWORD,
+            }
+            extra = {}
+            for name, setting in fields_and_extras.items():
+                (connection if name in CONNECTION_FIELDS else extra)[name] = setting
+            if extra:
+                connection["extra"] = extra
+            value = json.dumps(connection)
+        monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", value)
+
+    return use
+
+
+@pytest.fixture(autouse=True)
+def whatcounts_default_connection(use_connection: Callable[..., None]) -> None:
+    """``whatcounts_default`` points at the fake https site for every test (requests-mock answers it).
+
+    A test that needs another connection calls ``use_connection`` or uses ``whatcounts_conn_env``.
+    """
+    use_connection()
+
+
+@pytest.fixture
+def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The production retry policy at a smaller scale: backoff waits of milliseconds, not seconds."""
+    from whatcounts_provider.hooks.whatcounts import WhatCountsHook
+
+    monkeypatch.setattr(WhatCountsHook, "retry_backoff_initial", 0.01)
+    monkeypatch.setattr(WhatCountsHook, "retry_backoff_max", 0.05)
+
+
+class LogText:
+    """Everything logged so far, whichever logging stack Airflow uses.
+
+    Airflow 2.11 logs through the standard library (caplog); 3.x task-SDK loggers render through
+    structlog to the file descriptors 1 and 2 (capfd). Calling the object returns all of it:
+    formatted records, each record's message and arguments, and the captured streams.
+    """
+
+    def __init__(self, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]) -> None:
+        self._caplog = caplog
+        self._capfd = capfd
+        self._streams: list[str] = []
+
+    def __call__(self) -> str:
+        records = "\n".join(f"[{r.name}] {r.getMessage()} {r.args!r}" for r in self._caplog.records)
+        return "\n".join([self._caplog.text, records, self.streams()])
+
+    def streams(self) -> str:
+        out, err = self._capfd.readouterr()
+        self._streams.extend([out, err])
+        return "".join(self._streams)
+
+    def records(self) -> list[logging.LogRecord]:
+        return list(self._caplog.records)
+
+    def provider_lines(self) -> list[str]:
+        """Log lines of the provider's own loggers (names contain ``whatcounts_provider``).
+
+        On 2.11 they are stdlib records (their stdout copies carry no logger name); on 3.x the
+        structlog line names its logger in brackets.
+        """
+        lines = [
+            f"[{r.name}] {r.getMessage()}" for r in self._caplog.records if "whatcounts_provider" in r.name
+        ]
+        lines += [line for line in self.streams().splitlines() if "whatcounts_provider" in line]
+        return lines
+
+
+@pytest.fixture
+def log_text(caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]) -> LogText:
+    """DEBUG on for root, requests, urllib3, the provider and Airflow's task logger; capture it all.
+
+    requests-mock's own DEBUG line echoes the mocked URL (the phone): it is the test double, not
+    the code under test, so it stays at INFO.
+    """
+    for name in (None, "requests", "urllib3", "whatcounts_provider", "airflow.task"):
+        caplog.set_level(logging.DEBUG, logger=name)
+    caplog.set_level(logging.INFO, logger="requests_mock")
+    return LogText(caplog, capfd)
+
+
+@pytest.fixture
+def no_ca_bundle_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """requests lets these variables override a session's ``verify``: tests of ``verify`` clear them."""
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
 
 
 @pytest.fixture(scope="session")
@@ -56,55 +155,6 @@ def airflow_db() -> Path:
         env={**os.environ, "PYTHONWARNINGS": "ignore"},
     )
     return home
-
-
-@pytest.fixture
-def provider_logs(caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]):
-    """Return a function giving everything logged so far, whichever logging stack Airflow uses.
-
-    Airflow 2.11 logs through the standard library (caplog); 3.x task-SDK loggers render
-    through structlog to stdout/stderr (capsys). Tests about log content must see both.
-    """
-    caplog.set_level("DEBUG")
-    seen: list[str] = []
-
-    def text() -> str:
-        out, err = capsys.readouterr()
-        seen.extend([out, err])
-        return caplog.text + "".join(seen)
-
-    return text
-
-
-class StubTaskInstance:
-    """Enough of a TaskInstance for template rendering and XComArg resolution without a DB.
-
-    (Jinja's sandbox refuses a MagicMock, so a plain object it is.)
-    """
-
-    def __init__(self, xcoms: dict[str, Any]) -> None:
-        self.xcoms = xcoms
-        self.pushed: dict[str, Any] = {}
-
-    def xcom_pull(self, task_ids: str | None = None, key: str = "return_value", **_: Any) -> Any:
-        return self.xcoms.get(task_ids) if key == "return_value" else None
-
-    def xcom_push(self, key: str, value: Any, **_: Any) -> None:
-        self.pushed[key] = value
-
-    def get_relevant_upstream_map_indexes(self, *_: Any, **__: Any) -> None:
-        return None
-
-
-def make_context(*, params: dict[str, Any] | None = None, xcoms: dict[str, Any] | None = None, conf=None):
-    ti = StubTaskInstance(xcoms or {})
-    return {
-        "params": params or {},
-        "ti": ti,
-        "task_instance": ti,
-        "dag_run": SimpleNamespace(conf=conf or {}),
-        "expanded_ti_count": None,
-    }
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

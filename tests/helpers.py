@@ -1,0 +1,97 @@
+"""Plain helpers and constants shared by the tests (fixtures live in conftest.py).
+
+Import them as ``from tests.helpers import ...``. Nothing here imports Airflow, so conftest.py can
+use these names before Airflow reads its configuration.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib.metadata
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import requests
+from packaging.version import Version
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_DAGS = ROOT / "example_dags"
+
+# The Airflow version flags, read from the installed distribution (importing airflow here would
+# read its configuration before conftest.py has pointed AIRFLOW_HOME at a throwaway home).
+AIRFLOW_VERSION = Version(importlib.metadata.version("apache-airflow"))
+AIRFLOW_3 = AIRFLOW_VERSION.major >= 3
+
+# The default connection (see the ``use_connection`` fixture): a fake https site for requests-mock.
+REALM = "test-realm"
+PASSWORD = "t0p-s3cret-api-password"
+SITE = "https://mail.example.com"
+REST = f"{SITE}/rest"
+BASIC_TOKEN = base64.b64encode(f"{REALM}:{PASSWORD}".encode()).decode()
+
+SENDER = "2065551212"
+PHONE = "12065959696"
+MASKED = "*******9696"
+STOP_URL = f"{REST}/sms/stopSubscriberSend/{PHONE}/{SENDER}"
+LISTS_URL = f"{REST}/lists"
+STOPPED = {"phone": PHONE, "senderCode": SENDER, "status": "STOPPED"}
+# WhatCounts' documented answer for a phone without a subscription on the sender code.
+NO_SUBSCRIPTION = {
+    "error": f"An error occurred processing STOP sends for phone [{PHONE}] realmId [10]",
+    "status": "Internal Server Error",
+    "statusCode": 500,
+}
+
+# What requests raises when the site refuses the connection: its text names the path (the phone).
+REAL_CONNECTION_ERROR = requests.exceptions.ConnectionError(
+    "HTTPSConnectionPool(host='mail.example.com', port=443): Max retries exceeded with url: "
+    f"/rest/sms/stopSubscriberSend/{PHONE}/{SENDER} (Caused by NewConnectionError: refused)"
+)
+
+
+def phones(count: int) -> list[str]:
+    """Distinct valid US phones in WhatCounts' form (12062000000, 12062000001, ...).
+
+    The same series as the example DAG whatcounts_bulk_opt_out generates, written out here so a
+    change to the DAG shows up in its tests.
+    """
+    return [f"1206{2_000_000 + i}" for i in range(count)]
+
+
+def answer(status: int, body: object = None, **headers: str) -> dict[str, object]:
+    """One requests-mock response: JSON body unless ``body`` is a str."""
+    if isinstance(body, str):
+        return {"status_code": status, "text": body, "headers": headers}
+    return {"status_code": status, "json": body if body is not None else {}, "headers": headers}
+
+
+class StubTaskInstance:
+    """Enough of a TaskInstance for template rendering and XComArg resolution without a DB.
+
+    (Jinja's sandbox refuses a MagicMock, so a plain object it is.)
+    """
+
+    def __init__(self, xcoms: dict[str, Any]) -> None:
+        self.xcoms = xcoms
+        self.pushed: dict[str, Any] = {}
+
+    def xcom_pull(self, task_ids: str | None = None, key: str = "return_value", **_: Any) -> Any:
+        return self.xcoms.get(task_ids) if key == "return_value" else None
+
+    def xcom_push(self, key: str, value: Any, **_: Any) -> None:
+        self.pushed[key] = value
+
+    def get_relevant_upstream_map_indexes(self, *_: Any, **__: Any) -> None:
+        return None
+
+
+def make_context(*, params: dict[str, Any] | None = None, xcoms: dict[str, Any] | None = None, conf=None):
+    ti = StubTaskInstance(xcoms or {})
+    return {
+        "params": params or {},
+        "ti": ti,
+        "task_instance": ti,
+        "dag_run": SimpleNamespace(conf=conf or {}),
+        "expanded_ti_count": None,
+    }
