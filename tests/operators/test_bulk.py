@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import itertools
-import re
-import time
-
 import pytest
-from conftest import SENDER, make_context, phones
 
+from tests.helpers import SENDER, make_context, phones
 from whatcounts_provider.exceptions import WhatCountsAuthError, WhatCountsBulkError
-from whatcounts_provider.hooks.whatcounts import WhatCountsHook
 from whatcounts_provider.operators.sms import BulkStopSmsSubscriberOperator
+
+# Keep retries quick; the policy itself is tested in tests/hooks/test_retries.py.
+pytestmark = pytest.mark.usefixtures("fast_retries")
 
 
 def bulk(phone_list, **kwargs) -> BulkStopSmsSubscriberOperator:
-    op = BulkStopSmsSubscriberOperator(task_id="bulk", phones=phone_list, sender_code=SENDER, **kwargs)
-    op.hook.retry_backoff_initial = 0.01  # keep retries quick; the policy itself is tested elsewhere
-    return op
+    return BulkStopSmsSubscriberOperator(task_id="bulk", phones=phone_list, sender_code=SENDER, **kwargs)
 
 
 def test_mixed_list_gives_an_exact_summary_and_posts_each_phone_once(whatcounts_conn_env):
@@ -112,9 +108,9 @@ def test_transient_failures_are_retried_and_counted(whatcounts_conn_env):
     assert record["retries"] == emulator.state.by_status[503]
 
 
-def test_phones_that_keep_failing_are_reported_and_a_rerun_completes(whatcounts_conn_env, monkeypatch):
+def test_phones_that_keep_failing_are_reported_and_a_rerun_completes(whatcounts_conn_env, use_connection):
     emulator = whatcounts_conn_env
-    monkeypatch.setenv("AIRFLOW_CONN_WHATCOUNTS_DEFAULT", emulator.conn_uri() + "?max_retries=2")
+    use_connection(uri=emulator.conn_uri(), max_retries=2)
     batch = phones(20)
     broken = set(batch[::7])
     emulator.subscribe(SENDER, batch)
@@ -139,7 +135,7 @@ def test_phones_that_keep_failing_are_reported_and_a_rerun_completes(whatcounts_
     assert all(emulator.state.is_stopped(SENDER, phone) for phone in batch)
 
 
-def test_one_pool_serves_all_workers(whatcounts_conn_env, provider_logs):
+def test_one_pool_serves_all_workers(whatcounts_conn_env, log_text):
     emulator = whatcounts_conn_env
     batch = phones(400)
     emulator.subscribe(SENDER, batch)
@@ -148,14 +144,12 @@ def test_one_pool_serves_all_workers(whatcounts_conn_env, provider_logs):
 
     assert record["stopped"] == 400
     assert emulator.state.connections <= 16, "keep-alive: connections are reused, not one per request"
-    assert "Connection pool is full" not in provider_logs()
+    assert "Connection pool is full" not in log_text()
 
 
-def test_bad_credentials_stop_the_whole_run(whatcounts_conn_env, monkeypatch):
+def test_bad_credentials_stop_the_whole_run(whatcounts_conn_env, use_connection):
     emulator = whatcounts_conn_env
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_WHATCOUNTS_DEFAULT", emulator.conn_uri().replace(emulator.state.password, "wrong-pass")
-    )
+    use_connection(uri=emulator.conn_uri().replace(emulator.state.password, "wrong-pass"))
     batch = phones(200)
     emulator.subscribe(SENDER, batch)
 
@@ -163,29 +157,3 @@ def test_bad_credentials_stop_the_whole_run(whatcounts_conn_env, monkeypatch):
         bulk(batch, max_workers=4).execute(make_context())
 
     assert emulator.state.by_status[401] <= 2 * 4, "no point sending the rest with bad credentials"
-
-
-def test_retry_after_pauses_every_worker(whatcounts_conn, requests_mock):
-    """One phone is told 429 / Retry-After: 1; no other worker may send during that second."""
-    url = "https://mail.example.com/rest/sms/stopSubscriberSend"
-    stamps: dict[str, list[float]] = {}
-    told = itertools.count()
-
-    def answer(request, context):
-        phone = request.path.split("/")[-2]
-        stamps.setdefault(phone, []).append(time.monotonic())
-        if phone == "12062000003" and next(told) == 0:
-            context.status_code = 429
-            context.headers["Retry-After"] = "1"
-            return {"error": "Too Many Requests"}
-        return {"id": 1, "phone": phone}
-
-    requests_mock.post(re.compile(url), json=answer)
-    hook = WhatCountsHook()
-    outcomes = list(hook.stop_sms_subscribers(phones(24), SENDER, max_workers=4))
-
-    assert [o.status for o in outcomes].count("stopped") == 24
-    limited = stamps["12062000003"][0]
-    during = [t for times in stamps.values() for t in times if limited + 0.05 < t < limited + 0.95]
-    assert during == [], "every worker waits out the Retry-After"
-    assert stamps["12062000003"][1] - limited >= 0.95

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
+from tests.helpers import PASSWORD
 from whatcounts_provider.exceptions import WhatCountsConfigError
 from whatcounts_provider.hooks._settings import WhatCountsSettings, resolve_settings
 from whatcounts_provider.hooks.whatcounts import WhatCountsHook
-
-PASSWORD = "t0p-s3cret-api-password"
 
 
 @dataclass
@@ -33,13 +31,12 @@ def resolve(**kwargs: Any) -> WhatCountsSettings:
     return resolve_settings(StandInConnection(**kwargs), **hook_args)
 
 
-def settings_from_env(monkeypatch: pytest.MonkeyPatch, conn: str, **hook_args: Any) -> WhatCountsSettings:
-    monkeypatch.setenv("AIRFLOW_CONN_WC_ENV", conn)
-    return WhatCountsHook("wc_env", **hook_args).settings
-
-
-def json_conn(**fields: Any) -> str:
-    return json.dumps({"conn_type": "whatcounts", "login": "test-realm", "password": PASSWORD, **fields})
+def settings_from_env(
+    use_connection: Any, *, hook_args: dict[str, Any] | None = None, **conn: Any
+) -> WhatCountsSettings:
+    """The settings a hook resolves for connection ``wc_env``, set up with ``use_connection(**conn)``."""
+    use_connection(conn_id="wc_env", **conn)
+    return WhatCountsHook("wc_env", **(hook_args or {})).settings
 
 
 # --- Site URL --------------------------------------------------------------------------------
@@ -149,10 +146,10 @@ def test_defaults_without_extras():
     assert (settings.max_retries, settings.default_region, settings.verify) == (5, "US", True)
 
 
-def test_string_extras_from_a_uri_are_coerced(monkeypatch):
+def test_string_extras_from_a_uri_are_coerced(use_connection):
     settings = settings_from_env(
-        monkeypatch,
-        "whatcounts://test-realm:secret@mail.example.com"
+        use_connection,
+        uri="whatcounts://test-realm:secret@mail.example.com"
         "?timeout=12&max_retries=2&verify=false&default_region=gb&api_version=v2",
     )
     assert settings.read_timeout == 12.0
@@ -164,20 +161,25 @@ def test_string_extras_from_a_uri_are_coerced(monkeypatch):
     assert settings.connect_timeout == 10.0, "the extra sets the read timeout only"
 
 
-def test_uri_fields_reach_the_settings(monkeypatch):
-    settings = settings_from_env(monkeypatch, "whatcounts://test-realm:p%40ss%2Fw0rd@mail.example.com:8443")
+def test_uri_fields_reach_the_settings(use_connection):
+    settings = settings_from_env(
+        use_connection, uri="whatcounts://test-realm:p%40ss%2Fw0rd@mail.example.com:8443"
+    )
     assert settings.base_url == "https://mail.example.com:8443/rest"
     assert settings.realm == "test-realm"
     assert settings.password == "p@ss/w0rd"
     assert settings.conn_id == "wc_env"
 
 
-def test_json_connection_with_typed_extras(monkeypatch):
-    conn = json_conn(
+def test_json_connection_with_typed_extras(use_connection):
+    settings = settings_from_env(
+        use_connection,
         host="https://mail.example.com/wc/",
-        extra={"timeout": 4.5, "max_retries": 0, "verify": True, "api_version": "V3"},
+        timeout=4.5,
+        max_retries=0,
+        verify=True,
+        api_version="V3",
     )
-    settings = settings_from_env(monkeypatch, conn)
     assert settings.base_url == "https://mail.example.com/wc/rest"
     assert (settings.read_timeout, settings.max_retries, settings.verify) == (4.5, 0, True)
     assert settings.api_version == "v3"
@@ -226,10 +228,10 @@ def test_hook_argument_beats_extra_beats_default(extra, args, timeout, retries):
     assert settings.max_retries == retries
 
 
-def test_precedence_through_the_hook(monkeypatch):
+def test_precedence_through_the_hook(use_connection):
     conn = "whatcounts://test-realm:secret@mail.example.com?timeout=12&max_retries=2"
-    assert settings_from_env(monkeypatch, conn).read_timeout == 12.0
-    settings = settings_from_env(monkeypatch, conn, timeout=3, max_retries=0)
+    assert settings_from_env(use_connection, uri=conn).read_timeout == 12.0
+    settings = settings_from_env(use_connection, uri=conn, hook_args={"timeout": 3, "max_retries": 0})
     assert (settings.read_timeout, settings.max_retries) == (3.0, 0)
 
 
@@ -274,9 +276,9 @@ BAD_URI_EXTRAS = {
 
 
 @pytest.mark.parametrize(("name", "query"), BAD_URI_EXTRAS.items(), ids=BAD_URI_EXTRAS.keys())
-def test_unusable_extra_in_a_uri_is_refused(monkeypatch, name, query):
+def test_unusable_extra_in_a_uri_is_refused(use_connection, name, query):
     with pytest.raises(WhatCountsConfigError, match=f"extra '{name}'"):
-        settings_from_env(monkeypatch, f"whatcounts://r:p@mail.example.com?{query}")
+        settings_from_env(use_connection, uri=f"whatcounts://r:p@mail.example.com?{query}")
 
 
 BAD_ARGUMENTS = {
@@ -326,29 +328,27 @@ def test_verify_pointing_at_a_directory_is_refused(tmp_path):
         resolve(extra_dejson={"verify": str(tmp_path)})
 
 
-def test_unknown_extra_is_reported_by_name_and_ignored(caplog):
-    caplog.set_level(logging.WARNING, logger="whatcounts_provider")
+def test_unknown_extra_is_reported_by_name_and_ignored(log_text):
     settings = resolve(extra_dejson={"timout": "5", "timeout": "8"})
     assert settings.read_timeout == 8.0
-    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    warnings = [r for r in log_text.records() if r.levelno == logging.WARNING]
     assert len(warnings) == 1
     message = warnings[0].getMessage()
     assert "timout" in message
     assert "'wc_test'" in message
 
 
-def test_known_extras_log_no_warning(caplog):
-    caplog.set_level(logging.WARNING, logger="whatcounts_provider")
+def test_known_extras_log_no_warning(log_text):
     resolve(extra_dejson={"timeout": "8", "extra__whatcounts__verify": "true"})
-    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert not [r for r in log_text.records() if r.levelno >= logging.WARNING]
 
 
-def test_repr_does_not_contain_the_password(monkeypatch):
+def test_repr_does_not_contain_the_password(use_connection):
     settings = resolve()
     assert PASSWORD not in repr(settings)
     assert PASSWORD not in str(settings)
     assert "test-realm" in repr(settings), "the rest of the settings stay visible for debugging"
-    hook_settings = settings_from_env(monkeypatch, json_conn(host="mail.example.com"))
+    hook_settings = settings_from_env(use_connection, host="mail.example.com")
     assert PASSWORD not in repr(hook_settings)
 
 

@@ -1,0 +1,101 @@
+"""The bulk operator's input coercion, run summary and progress log (operators/_bulk_report.py)."""
+
+from __future__ import annotations
+
+import itertools
+import time
+
+import pytest
+
+from whatcounts_provider.hooks._bulk import StopOutcome
+from whatcounts_provider.operators._bulk_report import BulkSummary, Progress, coerce_phones
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (["2065959696", 2065959697], ["2065959696", 2065959697]),
+        (("2065959696",), ["2065959696"]),
+        ('["2065959696", "2065959697"]', ["2065959696", "2065959697"]),
+        ("['2065959696', 2065959697]", ["2065959696", 2065959697]),
+        ("  [2065959696]\n", [2065959696]),
+        ("[]", []),
+    ],
+    ids=["list", "tuple", "json-text", "python-literal-text", "padded-text", "empty-list-text"],
+)
+def test_phones_accepts_lists_and_list_text(value, expected):
+    assert coerce_phones(value) == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2065959696",
+        "2065959696,2065959697",
+        "[__import__('os').system('true')]",
+        "{'a': 1}",
+        "['unterminated'",
+        {"phone": "2065959696"},
+        None,
+        12065959696,
+    ],
+    ids=[
+        "single-phone-text",
+        "comma-text",
+        "code-in-text",
+        "dict-text",
+        "broken-text",
+        "dict",
+        "none",
+        "int",
+    ],
+)
+def test_phones_rejects_anything_else_with_a_hint(value):
+    with pytest.raises(TypeError, match=r"phones.*(upstream\.output|render_template_as_native_obj)"):
+        coerce_phones(value)
+
+
+def test_summary_accounts_for_every_input():
+    summary = BulkSummary("2065551212", total=6)
+    for outcome in [
+        StopOutcome("12065959696", "stopped", response={}),
+        StopOutcome("12065959697", "not_subscribed"),
+        StopOutcome("bad", "invalid", error="phone '***' is invalid"),
+        StopOutcome("12065959698", "failed", error="HTTP 503"),
+        StopOutcome("12065959699", "stopped", response={}),
+    ]:
+        summary.add(outcome)
+    record = summary.record(retries=7)
+    assert record == {
+        "sender_code": "2065551212",
+        "total": 6,
+        "stopped": 2,
+        "not_subscribed": ["12065959697"],
+        "invalid": ["bad"],
+        "failed": [{"phone": "12065959698", "error": "HTTP 503"}],
+        "duplicates": 1,
+        "retries": 7,
+    }
+    report = "\n".join(summary.log_lines())
+    assert "12065959698" not in report
+    assert "*******9698" in report
+
+
+def test_progress_logs_rate_and_eta_at_most_every_interval(caplog):
+    import logging
+
+    logger = logging.getLogger("test.progress")
+    progress = Progress(total=1000, log=logger, every=0.05)
+    with caplog.at_level("INFO", logger="test.progress"):
+        for done in range(1, 1001):
+            progress.tick(done)
+            if done % 100 == 0:
+                time.sleep(0.03)
+        progress.finish(1000)
+    lines = [r.getMessage() for r in caplog.records]
+    stamps = [r.created for r in caplog.records[:-1]]  # the last one is finish(), always logged
+    assert len(lines) >= 3, "some progress before the end"
+    assert all(b - a >= 0.045 for a, b in itertools.pairwise(stamps)), "never more often than every"
+    assert len(lines) < 1000 / 100, "not one line per phone"
+    assert lines[-1].startswith("Progress: 1000/1000 phones (100.0%)")
+    assert all("/s" in line and "ETA" in line for line in lines)
