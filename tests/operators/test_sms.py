@@ -6,8 +6,8 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from conftest import REST, SENDER, make_context
 
+from tests.helpers import NO_SUBSCRIPTION, PHONE, SENDER, STOP_URL, make_context
 from whatcounts_provider.exceptions import (
     InvalidPhoneNumberError,
     InvalidSenderCodeError,
@@ -21,14 +21,7 @@ except ImportError:  # Airflow 2.11
     from airflow import DAG  # type: ignore[no-redef,assignment,attr-defined,unused-ignore]
     from airflow.decorators import task  # type: ignore[no-redef,assignment,attr-defined,unused-ignore]
 
-PHONE = "12065959696"
-STOP_URL = f"{REST}/sms/stopSubscriberSend/{PHONE}/{SENDER}"
 RECORD = {"id": 15, "smsSubscriberId": 424, "smsSenderId": 3, "realmId": 10, "campaignId": 0, "phone": PHONE}
-NOT_SUBSCRIBED = {
-    "error": f"An error occurred processing STOP sends for phone [{PHONE}] realmId [10]",
-    "status": "Internal Server Error",
-    "statusCode": 500,
-}
 
 
 def render(op: StopSmsSubscriberOperator, context: dict[str, Any]) -> StopSmsSubscriberOperator:
@@ -59,6 +52,7 @@ def test_xcom_pull_in_jinja_renders_the_upstream_value():
 
 
 def test_xcomarg_keeps_the_native_value():
+    """What the pipeline example DAG relies on: an XComArg in a templated field keeps the native value."""
     with DAG("xcomarg_render", schedule=None, start_date=dt.datetime(2026, 1, 1)):
 
         @task
@@ -70,8 +64,8 @@ def test_xcomarg_keeps_the_native_value():
     assert op.phone == 2065959696
 
 
-def test_conn_id_is_templated(monkeypatch, requests_mock):
-    monkeypatch.setenv("AIRFLOW_CONN_WHATCOUNTS_EU", "whatcounts://eu-realm:pw-12345@eu.example.com")
+def test_conn_id_is_templated(use_connection, requests_mock):
+    use_connection(conn_id="whatcounts_eu", host="eu.example.com", login="eu-realm", password="pw-12345")
     requests_mock.post(f"https://eu.example.com/rest/sms/stopSubscriberSend/{PHONE}/{SENDER}", json=RECORD)
     op = StopSmsSubscriberOperator(
         task_id="stop", phone=PHONE, sender_code=SENDER, whatcounts_conn_id="{{ params.conn }}"
@@ -82,26 +76,26 @@ def test_conn_id_is_templated(monkeypatch, requests_mock):
     assert requests_mock.call_count == 1
 
 
-def test_execute_returns_the_documented_record(whatcounts_conn, requests_mock):
+def test_execute_returns_the_documented_record(requests_mock):
     requests_mock.post(STOP_URL, json=RECORD)
     op = StopSmsSubscriberOperator(task_id="stop", phone="(206) 595-9696", sender_code=int(SENDER))
     result = op.execute(make_context())
     assert result == {"phone": PHONE, "sender_code": SENDER, "status": "stopped", "response": RECORD}
 
 
-def test_missing_ok_true_reports_not_subscribed_with_a_warning(whatcounts_conn, requests_mock, provider_logs):
-    requests_mock.post(STOP_URL, status_code=500, json=NOT_SUBSCRIBED)
+def test_missing_ok_true_reports_not_subscribed_with_a_warning(requests_mock, log_text):
+    requests_mock.post(STOP_URL, status_code=500, json=NO_SUBSCRIPTION)
     op = StopSmsSubscriberOperator(task_id="stop", phone=PHONE, sender_code=SENDER)
     result = op.execute(make_context())
     assert result == {"phone": PHONE, "sender_code": SENDER, "status": "not_subscribed", "response": None}
     assert requests_mock.call_count == 1, "the documented 500 must not be retried"
-    own_lines = [line for line in provider_logs().splitlines() if "whatcounts_provider" in line]
+    own_lines = [line for line in log_text().splitlines() if "whatcounts_provider" in line]
     assert any("*******9696 has no SMS subscription" in line for line in own_lines)
     assert not any(PHONE in line for line in own_lines)
 
 
-def test_missing_ok_false_fails_the_task(whatcounts_conn, requests_mock):
-    requests_mock.post(STOP_URL, status_code=500, json=NOT_SUBSCRIBED)
+def test_missing_ok_false_fails_the_task(requests_mock):
+    requests_mock.post(STOP_URL, status_code=500, json=NO_SUBSCRIPTION)
     op = StopSmsSubscriberOperator(task_id="stop", phone=PHONE, sender_code=SENDER, missing_ok=False)
     with pytest.raises(SmsSubscriberNotFoundError) as excinfo:
         op.execute(make_context())
@@ -119,14 +113,21 @@ def test_missing_ok_false_fails_the_task(whatcounts_conn, requests_mock):
     ],
     ids=["list-to-single-operator", "letters", "path-in-sender-code", "empty-sender-code"],
 )
-def test_bad_input_fails_before_any_request(whatcounts_conn, requests_mock, phone, sender_code, error):
+def test_bad_input_fails_before_any_request(requests_mock, phone, sender_code, error):
     op = StopSmsSubscriberOperator(task_id="stop", phone=phone, sender_code=sender_code)
     with pytest.raises(error):
         op.execute(make_context())
     assert requests_mock.call_count == 0
 
 
-def test_hook_is_built_once_per_task(whatcounts_conn, requests_mock):
+def test_missing_ok_false_fails_on_a_phone_without_subscription(whatcounts_conn_env):
+    op = StopSmsSubscriberOperator(task_id="stop_sms", phone=PHONE, sender_code=SENDER, missing_ok=False)
+    with pytest.raises(SmsSubscriberNotFoundError):
+        op.execute({})
+    assert whatcounts_conn_env.state.post_count(SENDER, PHONE) == 1, "never retried"
+
+
+def test_hook_is_built_once_per_task(requests_mock):
     requests_mock.post(STOP_URL, json=RECORD)
     op = StopSmsSubscriberOperator(task_id="stop", phone=PHONE, sender_code=SENDER)
     assert op.hook is op.hook
