@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 from airflow.utils.state import DagRunState
-from conftest import SENDER, phones
-from dag_runs import load_example_dags, return_values, task_states
+
+from tests.e2e.dag_runs import load_example_dags, return_values, task_states
+from tests.helpers import SENDER, phones
 
 DAG_ID = "whatcounts_bulk_opt_out"
 
@@ -47,10 +48,10 @@ def test_chunks_stop_every_phone_and_the_report_adds_up(airflow_db, whatcounts_c
 
 @pytest.mark.e2e
 def test_a_failing_chunk_keeps_its_summary_and_a_rerun_completes(
-    airflow_db, whatcounts_conn_env, dag, monkeypatch
+    airflow_db, whatcounts_conn_env, dag, use_connection
 ):
     emulator = whatcounts_conn_env
-    monkeypatch.setenv("AIRFLOW_CONN_WHATCOUNTS_DEFAULT", emulator.conn_uri() + "?max_retries=0")
+    use_connection(uri=emulator.conn_uri(), max_retries=0)
     batch = phones(20)
     broken = {batch[3], batch[15]}
     emulator.subscribe(SENDER, batch)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import airflow
-from conftest import EXAMPLE_DAGS
 from sqlalchemy import select
 
 try:
@@ -18,9 +16,9 @@ except ImportError:  # Airflow 2.11: the ORM model is the XCom class itself
     from airflow.models.xcom import XCom as XComModel  # type: ignore[no-redef,assignment,attr-defined,unused-ignore]
 from airflow.utils.session import create_session
 
-AIRFLOW_3 = int(airflow.__version__.split(".")[0]) >= 3
+from tests.helpers import AIRFLOW_3, EXAMPLE_DAGS
 
-__all__ = ["AIRFLOW_3", "DagBag", "load_example_dags", "return_values", "task_states"]
+__all__ = ["DagBag", "load_example_dags", "return_values", "task_states"]
 
 
 def load_example_dags() -> DagBag:

@@ -3,27 +3,15 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import warnings
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 import pytest
-from conftest import EXAMPLE_DAGS, make_context
-from dag_runs import AIRFLOW_3, DagBag, load_example_dags, return_values, task_states
-
-from whatcounts_provider.exceptions import SmsSubscriberNotFoundError
-from whatcounts_provider.operators.sms import StopSmsSubscriberOperator
-from whatcounts_provider.phone import mask_phone, normalize_phone
-
-try:
-    from airflow.sdk import DAG, task
-except ImportError:  # Airflow 2.11
-    from airflow import DAG  # type: ignore[no-redef,assignment,attr-defined,unused-ignore]
-    from airflow.decorators import task  # type: ignore[no-redef,assignment,attr-defined,unused-ignore]
 from airflow.utils.state import DagRunState
 
-if TYPE_CHECKING:
-    from whatcounts_provider.testing.emulator import WhatCountsEmulator
+from tests.e2e.dag_runs import DagBag, load_example_dags, return_values, task_states
+from tests.helpers import AIRFLOW_3, EXAMPLE_DAGS
+from whatcounts_provider.phone import mask_phone, normalize_phone
 
 MANUAL = "whatcounts_stop_sms_manual"
 PIPELINE = "whatcounts_stop_sms_from_pipeline"
@@ -129,38 +117,12 @@ def test_pipeline_dag_reads_only_the_opt_out_replies(loaded):
     ]
 
 
-def test_xcomarg_phone_renders_to_the_upstream_value():
-    """What the pipeline relies on: an XComArg in a templated field resolves to the native value."""
-    with DAG("xcomarg_render", schedule=None, start_date=dt.datetime(2026, 1, 1)):
-
-        @task
-        def extract() -> int:
-            return 2065959696
-
-        op = StopSmsSubscriberOperator(task_id="stop_sms", phone=extract(), sender_code=DOC_SENDER)
-    op.render_template_fields(make_context(xcoms={"extract": 2065959696}))
-    assert op.phone == 2065959696
-
-
-def test_missing_ok_false_fails_on_a_phone_without_subscription(whatcounts_conn_env):
-    op = StopSmsSubscriberOperator(
-        task_id="stop_sms", phone=DOC_PHONE, sender_code=DOC_SENDER, missing_ok=False
-    )
-    with pytest.raises(SmsSubscriberNotFoundError):
-        op.execute({})
-    assert whatcounts_conn_env.state.post_count(DOC_SENDER, DOC_PHONE) == 1, "never retried"
-
-
 # --- end to end: dag.test() on a migrated DB, against the emulator ---------------------------
 
 
-@pytest.fixture
-def emulator(airflow_db, whatcounts_conn_env) -> WhatCountsEmulator:
-    return whatcounts_conn_env
-
-
 @pytest.mark.e2e
-def test_manual_dag_stops_the_phone_from_the_trigger_form(emulator):
+def test_manual_dag_stops_the_phone_from_the_trigger_form(airflow_db, whatcounts_conn_env):
+    emulator = whatcounts_conn_env
     emulator.subscribe(DOC_SENDER, [DOC_PHONE])
     dag = load_example_dags().get_dag(MANUAL)
     run = dag.test(run_conf={"phone": "+1 (206) 595-9696", "sender_code": DOC_SENDER})
@@ -177,7 +139,7 @@ def test_manual_dag_stops_the_phone_from_the_trigger_form(emulator):
 
 
 @pytest.mark.e2e
-def test_manual_dag_succeeds_as_not_subscribed_for_an_unknown_phone(emulator):
+def test_manual_dag_succeeds_as_not_subscribed_for_an_unknown_phone(airflow_db, whatcounts_conn_env):
     dag = load_example_dags().get_dag(MANUAL)
     run = dag.test(run_conf={"phone": "206-555-0199", "sender_code": DOC_SENDER})
     assert run.state == DagRunState.SUCCESS
@@ -190,7 +152,8 @@ def test_manual_dag_succeeds_as_not_subscribed_for_an_unknown_phone(emulator):
 
 
 @pytest.mark.e2e
-def test_pipeline_dag_stops_every_opt_out_reply_and_reports(emulator):
+def test_pipeline_dag_stops_every_opt_out_reply_and_reports(airflow_db, whatcounts_conn_env):
+    emulator = whatcounts_conn_env
     all_replies = replies()
     opt_outs = [reply for reply in all_replies if reply.opt_out]
     others = [reply for reply in all_replies if not reply.opt_out]
