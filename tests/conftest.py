@@ -130,9 +130,10 @@ def log_text(caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
     requests-mock's own DEBUG line echoes the mocked URL (the phone): it is the test double, not
     the code under test, so it stays at INFO.
     """
+    # First: set_level also sets the capture handler's level, which must end at DEBUG.
+    caplog.set_level(logging.INFO, logger="requests_mock")
     for name in (None, "requests", "urllib3", "whatcounts_provider", "airflow.task"):
         caplog.set_level(logging.DEBUG, logger=name)
-    caplog.set_level(logging.INFO, logger="requests_mock")
     return LogText(caplog, capfd)
 
 
