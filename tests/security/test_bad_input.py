@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import phonenumbers
 import pytest
-from conftest import PASSWORD, REALM, SENDER, make_context
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.helpers import PASSWORD, SENDER, make_context
 from whatcounts_provider.exceptions import (
     InvalidPhoneNumberError,
     InvalidSenderCodeError,
@@ -86,44 +86,39 @@ BAD_SENDER_CODES = {
     "list": ["2065551212"],
 }
 
+# Each entry: the connection as use_connection() takes it (a URI, or JSON fields), and the
+# field the error must name.
 BAD_CONNECTIONS = {
-    "no-host": ("whatcounts://r:p@", "Host"),
+    "no-host": ({"uri": "whatcounts://r:p@"}, "Host"),
     "host-with-path-and-query": (
-        '{"conn_type": "whatcounts", "host": "https://mail.example.com/x?y=1", '
-        '"login": "r", "password": "p"}',
+        {"host": "https://mail.example.com/x?y=1", "login": "r", "password": "p"},
         "query",
     ),
-    "http-not-loopback": (
-        '{"conn_type": "whatcounts", "host": "http://mail.example.com", "login": "r", "password": "p"}',
-        "clear text",
-    ),
-    "ftp": (
-        '{"conn_type": "whatcounts", "host": "ftp://mail.example.com", "login": "r", "password": "p"}',
-        "ftp://",
-    ),
+    "http-not-loopback": ({"host": "http://mail.example.com", "login": "r", "password": "p"}, "clear text"),
+    "ftp": ({"host": "ftp://mail.example.com", "login": "r", "password": "p"}, "ftp://"),
     "credentials-in-host": (
-        '{"conn_type": "whatcounts", "host": "https://u:pw@mail.example.com", "login": "r", "password": "p"}',
+        {"host": "https://u:pw@mail.example.com", "login": "r", "password": "p"},
         "credentials",
     ),
-    "empty-password": ("whatcounts://realm@mail.example.com", "Password"),
-    "empty-login": ('{"conn_type": "whatcounts", "host": "mail.example.com", "password": "p"}', "Login"),
-    "timeout-not-a-number": ("whatcounts://r:p@mail.example.com?timeout=abc", "timeout"),
-    "timeout-zero": ("whatcounts://r:p@mail.example.com?timeout=0", "timeout"),
-    "max-retries-word": ("whatcounts://r:p@mail.example.com?max_retries=five", "max_retries"),
-    "max-retries-fraction": ("whatcounts://r:p@mail.example.com?max_retries=2.5", "max_retries"),
-    "max-retries-negative": ("whatcounts://r:p@mail.example.com?max_retries=-1", "max_retries"),
-    "api-version-bare-number": ("whatcounts://r:p@mail.example.com?api_version=1", "api_version"),
+    "empty-password": ({"uri": "whatcounts://realm@mail.example.com"}, "Password"),
+    "empty-login": ({"host": "mail.example.com", "login": None, "password": "p"}, "Login"),
+    "timeout-not-a-number": ({"uri": "whatcounts://r:p@mail.example.com?timeout=abc"}, "timeout"),
+    "timeout-zero": ({"uri": "whatcounts://r:p@mail.example.com?timeout=0"}, "timeout"),
+    "max-retries-word": ({"uri": "whatcounts://r:p@mail.example.com?max_retries=five"}, "max_retries"),
+    "max-retries-fraction": ({"uri": "whatcounts://r:p@mail.example.com?max_retries=2.5"}, "max_retries"),
+    "max-retries-negative": ({"uri": "whatcounts://r:p@mail.example.com?max_retries=-1"}, "max_retries"),
+    "api-version-bare-number": ({"uri": "whatcounts://r:p@mail.example.com?api_version=1"}, "api_version"),
     "api-version-injection": (
-        "whatcounts://r:p@mail.example.com?api_version=v1%2Bjson%0D%0AX",
+        {"uri": "whatcounts://r:p@mail.example.com?api_version=v1%2Bjson%0D%0AX"},
         "api_version",
     ),
-    "unknown-region": ("whatcounts://r:p@mail.example.com?default_region=ZZ", "default_region"),
-    "verify-missing-bundle": ("whatcounts://r:p@mail.example.com?verify=/no/such/ca.pem", "verify"),
+    "unknown-region": ({"uri": "whatcounts://r:p@mail.example.com?default_region=ZZ"}, "default_region"),
+    "verify-missing-bundle": ({"uri": "whatcounts://r:p@mail.example.com?verify=/no/such/ca.pem"}, "verify"),
 }
 
 
 @pytest.mark.parametrize("raw", BAD_PHONES.values(), ids=BAD_PHONES.keys())
-def test_bad_phone_fails_before_any_request(whatcounts_conn, requests_mock, raw):
+def test_bad_phone_fails_before_any_request(requests_mock, raw):
     op = StopSmsSubscriberOperator(task_id="stop", phone=raw, sender_code=SENDER)
     with pytest.raises(InvalidPhoneNumberError) as excinfo:
         op.execute(make_context())
@@ -141,7 +136,7 @@ def test_other_digit_scripts_and_formats_are_normalised(raw, expected):
 
 
 @pytest.mark.parametrize("raw", BAD_SENDER_CODES.values(), ids=BAD_SENDER_CODES.keys())
-def test_bad_sender_code_fails_before_any_request(whatcounts_conn, requests_mock, raw):
+def test_bad_sender_code_fails_before_any_request(requests_mock, raw):
     op = StopSmsSubscriberOperator(task_id="stop", phone="2065959696", sender_code=raw)
     with pytest.raises(InvalidSenderCodeError, match=r"^sender_code "):
         op.execute(make_context())
@@ -149,7 +144,7 @@ def test_bad_sender_code_fails_before_any_request(whatcounts_conn, requests_mock
 
 
 @pytest.mark.parametrize("raw", list(BAD_SENDER_CODES.values())[:8], ids=list(BAD_SENDER_CODES)[:8])
-def test_bad_sender_code_fails_the_bulk_operator_before_any_request(whatcounts_conn, requests_mock, raw):
+def test_bad_sender_code_fails_the_bulk_operator_before_any_request(requests_mock, raw):
     op = BulkStopSmsSubscriberOperator(task_id="bulk", phones=["2065959696"], sender_code=raw)
     with pytest.raises(InvalidSenderCodeError):
         op.execute(make_context())
@@ -157,8 +152,8 @@ def test_bad_sender_code_fails_the_bulk_operator_before_any_request(whatcounts_c
 
 
 @pytest.mark.parametrize(("conn", "field"), BAD_CONNECTIONS.values(), ids=BAD_CONNECTIONS.keys())
-def test_bad_connection_fails_before_any_request(monkeypatch, requests_mock, conn, field):
-    monkeypatch.setenv("AIRFLOW_CONN_WHATCOUNTS_DEFAULT", conn)
+def test_bad_connection_fails_before_any_request(use_connection, requests_mock, conn, field):
+    use_connection(**conn)
     op = StopSmsSubscriberOperator(task_id="stop", phone="2065959696", sender_code=SENDER)
     with pytest.raises(WhatCountsConfigError) as excinfo:
         op.execute(make_context())
@@ -172,12 +167,8 @@ def test_the_corpus_is_large_enough():
     assert cases >= 60
 
 
-def test_config_errors_never_echo_the_password(monkeypatch, requests_mock):
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_WHATCOUNTS_DEFAULT",
-        f'{{"conn_type": "whatcounts", "host": "http://mail.example.com", "login": "{REALM}", '
-        f'"password": "{PASSWORD}"}}',
-    )
+def test_config_errors_never_echo_the_password(use_connection, requests_mock):
+    use_connection(host="http://mail.example.com")  # with the default realm and password
     op = StopSmsSubscriberOperator(task_id="stop", phone="2065959696", sender_code=SENDER)
     with pytest.raises(WhatCountsConfigError) as excinfo:
         op.execute(make_context())
