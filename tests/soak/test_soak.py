@@ -10,25 +10,24 @@ import threading
 import time
 
 import pytest
-from conftest import SENDER, make_context, phones
 
+from tests.helpers import SENDER, make_context, phones
 from whatcounts_provider.exceptions import WhatCountsBulkError
 from whatcounts_provider.operators.sms import BulkStopSmsSubscriberOperator
 from whatcounts_provider.testing.emulator import Faults, WhatCountsEmulator
 
-pytestmark = pytest.mark.soak
+# fast_retries keeps the soak inside two minutes: the retry policy is the production one, only
+# its scale is smaller.
+pytestmark = [pytest.mark.soak, pytest.mark.usefixtures("fast_retries")]
 
 
 def bulk(phone_list: list[str], **kwargs) -> BulkStopSmsSubscriberOperator:
-    op = BulkStopSmsSubscriberOperator(task_id="soak", phones=phone_list, sender_code=SENDER, **kwargs)
-    # A 50 ms first backoff (doubling, with jitter) keeps the soak inside two minutes; the
-    # policy is the production one, only its scale is smaller.
-    op.hook.retry_backoff_initial = 0.05
-    return op
+    return BulkStopSmsSubscriberOperator(task_id="soak", phones=phone_list, sender_code=SENDER, **kwargs)
 
 
 @pytest.fixture
-def emulator(monkeypatch):
+def faulty_emulator():
+    """An emulator injecting every kind of fault: 503s, 429s with Retry-After, dropped connections."""
     faults = Faults(
         seed=2026,
         p_503=0.10,
@@ -43,10 +42,13 @@ def emulator(monkeypatch):
         yield emulator
 
 
-def test_5000_phones_through_faults_are_all_opted_out(emulator, monkeypatch, provider_logs, record_property):
+def test_5000_phones_through_faults_are_all_opted_out(
+    faulty_emulator, use_connection, log_text, record_property
+):
+    emulator = faulty_emulator
     # With ~16 % of attempts failing, the default 5 retries would lose ~0.08 phones a run on
     # average; 8 retries make a loss about 1 in 3,000 runs. The budget is a connection extra.
-    monkeypatch.setenv("AIRFLOW_CONN_WHATCOUNTS_DEFAULT", emulator.conn_uri() + "?max_retries=8")
+    use_connection(uri=emulator.conn_uri(), max_retries=8)
     batch = phones(5000)
     emulator.subscribe(SENDER, batch)
 
@@ -78,14 +80,14 @@ def test_5000_phones_through_faults_are_all_opted_out(emulator, monkeypatch, pro
     assert state.by_status[429] > 50, figures
     assert state.dropped > 50, figures
     assert record["retries"] >= state.by_status[503] + state.by_status[429] + state.dropped
-    assert f"Retries during this run: {record['retries']}" in provider_logs()
+    assert f"Retries during this run: {record['retries']}" in log_text()
 
 
 def test_an_outage_longer_than_the_retry_budget_fails_those_phones_and_a_rerun_completes(
-    monkeypatch, record_property
+    use_connection, record_property
 ):
     with WhatCountsEmulator(faults=Faults(latency=0.01), record_requests=False) as emulator:
-        monkeypatch.setenv("AIRFLOW_CONN_WHATCOUNTS_DEFAULT", emulator.conn_uri() + "?max_retries=2")
+        use_connection(uri=emulator.conn_uri(), max_retries=2)
         batch = phones(600)
         emulator.subscribe(SENDER, batch)
         outage_started = threading.Event()

@@ -5,35 +5,33 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import SENDER, make_context, phones
 
+from tests.helpers import PHONE, SENDER, make_context, phones
 from whatcounts_provider.exceptions import WhatCountsBulkError, WhatCountsTransportError
 from whatcounts_provider.hooks.whatcounts import WhatCountsHook
 from whatcounts_provider.operators.sms import BulkStopSmsSubscriberOperator, StopSmsSubscriberOperator
 
-PHONE = "12065959696"
+# Retry waits of milliseconds: the bounds below are about timeouts, not about backoff.
+pytestmark = pytest.mark.usefixtures("fast_retries")
+
 READ_TIMEOUT = 0.4
 RETRIES = 1
 
 
 @pytest.fixture
-def slow_conn(whatcounts_conn_env, monkeypatch):
+def slow_conn(whatcounts_conn_env, use_connection):
     emulator = whatcounts_conn_env
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_WHATCOUNTS_DEFAULT",
-        emulator.conn_uri() + f"?timeout={READ_TIMEOUT}&max_retries={RETRIES}",
-    )
+    use_connection(uri=emulator.conn_uri(), timeout=READ_TIMEOUT, max_retries=RETRIES)
     emulator.subscribe(SENDER, [PHONE])
     return emulator
 
 
 def single(phone: str = PHONE) -> StopSmsSubscriberOperator:
-    op = StopSmsSubscriberOperator(task_id="stop", phone=phone, sender_code=SENDER)
-    op.hook.retry_backoff_initial = 0.05
-    return op
+    return StopSmsSubscriberOperator(task_id="stop", phone=phone, sender_code=SENDER)
 
 
-# read timeout x attempts + backoff (first wait <= 2 x initial) + scheduling slack
+# read timeout x attempts + backoff (first wait <= 2 x initial, well under 0.1 s with fast_retries)
+# + scheduling slack
 BOUND = READ_TIMEOUT * (RETRIES + 1) + 0.1 + 1.0
 
 
@@ -59,7 +57,6 @@ def test_bulk_task_does_not_hang_on_a_silent_server(slow_conn):
     slow_conn.subscribe(SENDER, batch)
     slow_conn.faults.update(hang=True)
     op = BulkStopSmsSubscriberOperator(task_id="bulk", phones=batch, sender_code=SENDER, max_workers=4)
-    op.hook.retry_backoff_initial = 0.05
     context = make_context()
     started = time.monotonic()
 
@@ -74,7 +71,7 @@ def test_bulk_task_does_not_hang_on_a_silent_server(slow_conn):
     assert all("timed out" in item["error"] for item in summary["failed"])
 
 
-def test_a_huge_retry_after_is_capped_and_the_cap_logged(whatcounts_conn, requests_mock, provider_logs):
+def test_a_huge_retry_after_is_capped_and_the_cap_logged(requests_mock, log_text):
     url = f"https://mail.example.com/rest/sms/stopSubscriberSend/{PHONE}/{SENDER}"
     requests_mock.post(
         url,
@@ -91,7 +88,7 @@ def test_a_huge_retry_after_is_capped_and_the_cap_logged(whatcounts_conn, reques
 
     elapsed = time.monotonic() - started
     assert 0.3 <= elapsed < 2.0, f"waited {elapsed:.2f} s, not an hour"
-    assert "Retry-After 3600 s capped to 0.3 s" in provider_logs()
+    assert "Retry-After 3600 s capped to 0.3 s" in log_text()
     assert requests_mock.call_count == 2
 
 
