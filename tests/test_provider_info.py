@@ -16,15 +16,14 @@ import jsonschema
 import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
-from packaging.version import Version
 
+from tests.helpers import AIRFLOW_3
 from whatcounts_provider import __version__
 from whatcounts_provider.get_provider_info import get_provider_info
 from whatcounts_provider.hooks.whatcounts import WhatCountsHook
 
 DIST = "airflow-provider-whatcounts"
 HOOK_CLASS = "whatcounts_provider.hooks.whatcounts.WhatCountsHook"
-AIRFLOW_3 = Version(airflow.__version__).major >= 3
 EXTRAS = ("api_version", "timeout", "max_retries", "default_region", "verify")
 RELABELING = {"host": "Site URL", "login": "Realm", "password": "API password"}
 HIDDEN = ["schema", "port", "extra"]
