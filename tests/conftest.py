@@ -44,6 +44,19 @@ def whatcounts_conn(monkeypatch: pytest.MonkeyPatch) -> str:
     return uri
 
 
+@pytest.fixture
+def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retries wait 0 s instead of 0.5 s, 1 s, 2 s...: the backoff defaults are 0 for this test.
+
+    A connection extra or hook argument still wins (precedence is unchanged); ``Retry-After``
+    waits are untouched. The backoff itself is tested with a fake clock in tests/hooks.
+    """
+    from whatcounts_provider.hooks import _settings
+
+    monkeypatch.setattr(_settings, "DEFAULT_RETRY_BACKOFF_INITIAL", 0.0)
+    monkeypatch.setattr(_settings, "DEFAULT_RETRY_BACKOFF_MAX", 0.0)
+
+
 @pytest.fixture(scope="session")
 def airflow_db() -> Path:
     """Migrate the SQLite metadata DB once per session (only e2e tests need it)."""

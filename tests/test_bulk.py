@@ -13,11 +13,12 @@ from whatcounts_provider.exceptions import WhatCountsAuthError, WhatCountsBulkEr
 from whatcounts_provider.hooks.whatcounts import WhatCountsHook
 from whatcounts_provider.operators.sms import BulkStopSmsSubscriberOperator
 
+# Retries wait 0 s here; the policy itself is tested with a fake clock in tests/hooks.
+pytestmark = pytest.mark.usefixtures("fast_retries")
+
 
 def bulk(phone_list, **kwargs) -> BulkStopSmsSubscriberOperator:
-    op = BulkStopSmsSubscriberOperator(task_id="bulk", phones=phone_list, sender_code=SENDER, **kwargs)
-    op.hook.retry_backoff_initial = 0.01  # keep retries quick; the policy itself is tested elsewhere
-    return op
+    return BulkStopSmsSubscriberOperator(task_id="bulk", phones=phone_list, sender_code=SENDER, **kwargs)
 
 
 def test_mixed_list_gives_an_exact_summary_and_posts_each_phone_once(whatcounts_conn_env):
@@ -86,16 +87,21 @@ def test_rate_cap_holds_across_workers(whatcounts_conn_env):
     emulator = whatcounts_conn_env
     batch = phones(45)
     emulator.subscribe(SENDER, batch)
+    started = time.monotonic()
 
     record = bulk(batch, max_workers=8, max_requests_per_second=20).execute(make_context())
 
     assert record["stopped"] == 45
     stamps = sorted(r.timestamp for r in emulator.state.requests if r.method == "POST")
     assert len(stamps) == 45
-    # No one-second window holds more than the cap (+1 for the window edges).
-    busiest = max(sum(1 for t in stamps[i:] if t < start + 1.0) for i, start in enumerate(stamps))
-    assert busiest <= 21, busiest
-    assert stamps[-1] - stamps[0] >= 44 / 20 * 0.9
+    # What holds however loaded the machine is: the throttle hands out one slot every 50 ms from
+    # the first request on, and a request reaches the emulator (same process, same monotonic
+    # clock) only after its slot, so the i-th arrival is at least i x 50 ms after the start.
+    # A sliding-window count is NOT load-proof: requests held up after their slots (a busy CPU)
+    # arrive bunched, so any one-second window may see a few more than 20. The slot spacing
+    # itself is asserted exactly, with a fake clock, in tests/hooks/test_throttle.py.
+    early = [(i, round(t - started, 3)) for i, t in enumerate(stamps) if t - started < i / 20]
+    assert early == [], "requests arrived before their slot"
 
 
 def test_transient_failures_are_retried_and_counted(whatcounts_conn_env):
@@ -186,6 +192,10 @@ def test_retry_after_pauses_every_worker(whatcounts_conn, requests_mock):
 
     assert [o.status for o in outcomes].count("stopped") == 24
     limited = stamps["12062000003"][0]
-    during = [t for times in stamps.values() for t in times if limited + 0.05 < t < limited + 0.95]
-    assert during == [], "every worker waits out the Retry-After"
-    assert stamps["12062000003"][1] - limited >= 0.95
+    # The told worker sleeps a full second after receiving the 429 (stamped before it): exact.
+    assert stamps["12062000003"][1] - limited >= 1.0
+    # The 3 other workers may each have passed the throttle just before the pause began, and on a
+    # loaded machine such a request can reach the server well inside the pause; after that one,
+    # none may send. Without the shared pause they would send the remaining 20 in that second.
+    during = [t for times in stamps.values() for t in times if limited < t < limited + 1.0]
+    assert len(during) <= 3, "every worker waits out the Retry-After"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import threading
 import time
 
@@ -10,7 +9,6 @@ import pytest
 
 from whatcounts_provider.hooks import _bulk
 from whatcounts_provider.hooks._bulk import StopOutcome
-from whatcounts_provider.hooks._throttle import Throttle
 from whatcounts_provider.operators._bulk_report import BulkSummary, Progress, coerce_phones
 from whatcounts_provider.phone import normalize_phone
 
@@ -112,51 +110,7 @@ def test_run_yields_invalid_first_and_propagates_a_fatal_error():
         list(results)
 
 
-def test_throttle_spaces_requests_across_threads():
-    throttle = Throttle(rate=50)  # one slot every 20 ms
-    stamps: list[float] = []
-    lock = threading.Lock()
-
-    def worker() -> None:
-        for _ in range(5):
-            throttle.acquire()
-            with lock:
-                stamps.append(time.monotonic())
-
-    threads = [threading.Thread(target=worker) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=10)
-    stamps.sort()
-    gaps = [b - a for a, b in itertools.pairwise(stamps)]
-    assert len(stamps) == 20
-    assert min(gaps) >= 0.015, "no two requests closer than the cap allows (5 ms tolerance)"
-    assert stamps[-1] - stamps[0] >= 19 * 0.02 * 0.9
-
-
-def test_throttle_pause_holds_every_caller():
-    throttle = Throttle()
-    throttle.pause(0.3)
-    started = time.monotonic()
-    waited: list[float] = []
-
-    def worker() -> None:
-        throttle.acquire()
-        waited.append(time.monotonic() - started)
-
-    threads = [threading.Thread(target=worker) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=5)
-    assert len(waited) == 3
-    assert min(waited) >= 0.28
-
-
-def test_throttle_rejects_a_non_positive_rate():
-    with pytest.raises(ValueError, match="max_requests_per_second"):
-        Throttle(rate=0)
+# The throttle's tests (fake clock, exact slots) are in tests/hooks/test_throttle.py.
 
 
 def test_summary_accounts_for_every_input():
@@ -188,18 +142,20 @@ def test_summary_accounts_for_every_input():
 def test_progress_logs_rate_and_eta_at_most_every_interval(caplog):
     import logging
 
+    now = [100.0]
     logger = logging.getLogger("test.progress")
-    progress = Progress(total=1000, log=logger, every=0.05)
+    progress = Progress(total=1000, log=logger, every=10.0, clock=lambda: now[0])
     with caplog.at_level("INFO", logger="test.progress"):
         for done in range(1, 1001):
+            now[0] += 1 / 32  # 32 phones a second (exact in binary): 31.25 s in all
             progress.tick(done)
-            if done % 100 == 0:
-                time.sleep(0.03)
         progress.finish(1000)
     lines = [r.getMessage() for r in caplog.records]
-    stamps = [r.created for r in caplog.records[:-1]]  # the last one is finish(), always logged
-    assert len(lines) >= 3, "some progress before the end"
-    assert all(b - a >= 0.045 for a, b in itertools.pairwise(stamps)), "never more often than every"
-    assert len(lines) < 1000 / 100, "not one line per phone"
-    assert lines[-1].startswith("Progress: 1000/1000 phones (100.0%)")
+    # ticks at 10 s, 20 s and 30 s (phones 320, 640, 960), then finish(): never one line per phone
+    assert lines == [
+        "Progress: 320/1000 phones (32.0%), 32/s, elapsed 10.0 s, ETA 21 s",
+        "Progress: 640/1000 phones (64.0%), 32/s, elapsed 20.0 s, ETA 11 s",
+        "Progress: 960/1000 phones (96.0%), 32/s, elapsed 30.0 s, ETA 1 s",
+        "Progress: 1000/1000 phones (100.0%), 32/s, elapsed 31.2 s, ETA 0 s",
+    ]
     assert all("/s" in line and "ETA" in line for line in lines)

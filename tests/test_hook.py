@@ -9,7 +9,6 @@ import traceback
 
 import pytest
 import requests
-import tenacity.nap
 from conftest import PASSWORD, REALM, REST, SENDER
 from requests_mock import ANY
 from urllib3.exceptions import ReadTimeoutError
@@ -24,7 +23,6 @@ from whatcounts_provider.exceptions import (
     WhatCountsConfigError,
     WhatCountsTransportError,
 )
-from whatcounts_provider.hooks import _throttle
 from whatcounts_provider.hooks.whatcounts import WhatCountsHook
 
 PHONE = "12065959696"
@@ -41,7 +39,7 @@ BASIC_TOKEN = base64.b64encode(f"{REALM}:{PASSWORD}".encode()).decode()
 
 
 class FakeClock:
-    """Stands in for ``time`` in tenacity's sleep and the hook's throttle: sleeping is instant, recorded."""
+    """Stands in for the hook's clock and sleep (throttle and retry waits): sleeping is instant, recorded."""
 
     def __init__(self) -> None:
         self.now = 1_000.0
@@ -58,16 +56,14 @@ class FakeClock:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     fake = FakeClock()
-    monkeypatch.setattr(tenacity.nap, "time", fake)  # tenacity's default sleep strategy
-    monkeypatch.setattr(_throttle, "time", fake)  # Retry-After pauses shared by workers
+    monkeypatch.setattr(WhatCountsHook, "_now", staticmethod(fake.monotonic))
+    monkeypatch.setattr(WhatCountsHook, "_sleep", staticmethod(fake.sleep))
     return fake
 
 
 @pytest.fixture
 def hook(whatcounts_conn: str, clock: FakeClock) -> WhatCountsHook:
-    h = WhatCountsHook()
-    h.retry_backoff_initial = 0.001
-    return h
+    return WhatCountsHook(retry_backoff_initial=0.001)
 
 
 def answer(status: int, body: object = None, **headers: str) -> dict[str, object]:
@@ -377,7 +373,7 @@ def test_backoff_grows_exponentially_with_jitter(whatcounts_conn, clock, request
     hook = WhatCountsHook(max_retries=4)
     with pytest.raises(WhatCountsApiError):
         hook.stop_sms_subscriber(PHONE, SENDER)
-    initial = WhatCountsHook.retry_backoff_initial
+    initial = hook.settings.retry_backoff_initial
     assert len(clock.sleeps) == 4
     for attempt, slept in enumerate(clock.sleeps):
         base = initial * 2**attempt
@@ -389,8 +385,9 @@ def test_backoff_is_capped(whatcounts_conn, clock, requests_mock):
     hook = WhatCountsHook(max_retries=12)
     with pytest.raises(WhatCountsApiError):
         hook.stop_sms_subscriber(PHONE, SENDER)
-    assert max(clock.sleeps) <= hook.retry_backoff_max + hook.retry_backoff_initial
-    assert max(clock.sleeps) >= hook.retry_backoff_max
+    settings = hook.settings
+    assert max(clock.sleeps) <= settings.retry_backoff_max + settings.retry_backoff_initial
+    assert max(clock.sleeps) >= settings.retry_backoff_max
 
 
 def test_retry_after_is_honoured(hook, clock, requests_mock):
@@ -409,13 +406,13 @@ def test_retry_after_on_503_is_honoured(hook, clock, requests_mock):
 def test_huge_retry_after_is_capped_and_the_cap_logged(hook, clock, requests_mock, provider_logs):
     requests_mock.post(STOP_URL, [answer(429, {}, **{"Retry-After": "3600"}), answer(200, STOPPED)])
     assert hook.stop_sms_subscriber(PHONE, SENDER) == STOPPED
-    assert hook.retry_after_cap == 60.0
+    assert hook.settings.retry_after_max == 60.0
     assert clock.sleeps == [60.0]
     assert "Retry-After 3600 s capped to 60 s" in provider_logs()
 
 
-def test_retry_after_cap_is_configurable_per_hook(hook, clock, requests_mock, provider_logs):
-    hook.retry_after_cap = 5
+def test_retry_after_cap_is_configurable_per_hook(whatcounts_conn, clock, requests_mock, provider_logs):
+    hook = WhatCountsHook(retry_after_max=5)
     requests_mock.post(STOP_URL, [answer(429, {}, **{"Retry-After": "120"}), answer(200, STOPPED)])
     hook.stop_sms_subscriber(PHONE, SENDER)
     assert clock.sleeps == [5.0]
@@ -426,7 +423,7 @@ def test_invalid_retry_after_falls_back_to_backoff(hook, clock, requests_mock):
     requests_mock.post(STOP_URL, [answer(429, {}, **{"Retry-After": "soon"}), answer(200, STOPPED)])
     hook.stop_sms_subscriber(PHONE, SENDER)
     (slept,) = clock.sleeps
-    assert slept <= 2 * hook.retry_backoff_initial
+    assert slept <= 2 * hook.settings.retry_backoff_initial
 
 
 def test_retries_are_counted_across_calls(hook, requests_mock):

@@ -39,6 +39,8 @@ from whatcounts_provider.testing.emulator import WhatCountsEmulator
 
 AIRFLOW_3 = int(airflow.__version__.split(".")[0]) >= 3
 
+pytestmark = pytest.mark.usefixtures("fast_retries")
+
 S_REALM = "Zq9-unique-realm"
 S_PASSWORD = "Zq9-unique-S3cret-pw"
 WRONG_PASSWORD = "Wr0ng-unique-S3cret-pw"
@@ -159,12 +161,6 @@ def tls(tmp_path: Any, no_ca_env: None) -> SimpleNamespace:
     return SimpleNamespace(context=context, bundle=str(bundle))
 
 
-def fast(op: Any) -> Any:
-    op.hook.retry_backoff_initial = 0.01
-    op.hook.retry_backoff_max = 0.05
-    return op
-
-
 def run(op: Any) -> tuple[Any, BaseException | None, dict[str, Any]]:
     """Execute like one task run; return (result, raised exception, the stub context)."""
     context = make_context()
@@ -215,10 +211,8 @@ def prepare_single(name: str, emulator: WhatCountsEmulator, monkeypatch: pytest.
         emulator.faults.update(stall_body=True)
         extras.update(timeout=0.2, max_retries=1)
     use_connection(monkeypatch, uri, **extras)
-    return fast(
-        StopSmsSubscriberOperator(
-            task_id="stop", phone="+1 (206) 595-9696", sender_code=SENDER, missing_ok=missing_ok
-        )
+    return StopSmsSubscriberOperator(
+        task_id="stop", phone="+1 (206) 595-9696", sender_code=SENDER, missing_ok=missing_ok
     )
 
 
@@ -290,7 +284,7 @@ def test_bulk_stop_shows_no_secret_anywhere_and_no_full_phone_in_provider_output
     use_connection(monkeypatch, uri, **extras)
     inputs = ["+1 206-595-9696", UNSUBSCRIBED, int(FAILING), "(206) 595-9699", "206-555-01"]
     # One worker: the emulator's seeded faults then fall on the same requests every run.
-    op = fast(BulkStopSmsSubscriberOperator(task_id="bulk", phones=inputs, sender_code=SENDER, max_workers=1))
+    op = BulkStopSmsSubscriberOperator(task_id="bulk", phones=inputs, sender_code=SENDER, max_workers=1)
 
     _, exc, context = run(op)
 
@@ -324,7 +318,7 @@ def test_urllib3_debug_lines_do_show_the_full_phone_in_the_request_path(emulator
     emulator.subscribe(SENDER, [PHONE])
     use_connection(monkeypatch, emulator.conn_uri())
 
-    _, exc, _ = run(fast(StopSmsSubscriberOperator(task_id="stop", phone=PHONE, sender_code=SENDER)))
+    _, exc, _ = run(StopSmsSubscriberOperator(task_id="stop", phone=PHONE, sender_code=SENDER))
 
     assert exc is None
     records = [r for r in output.records() if PHONE in r.getMessage()]
@@ -341,16 +335,10 @@ def test_xcom_records_keep_full_normalised_phones(emulator, monkeypatch):
     emulator.faults.update(failing_phones={FAILING})
     use_connection(monkeypatch, emulator.conn_uri(), max_retries=0)
 
-    stopped, _, _ = run(
-        fast(StopSmsSubscriberOperator(task_id="a", phone="(206) 595-9696", sender_code=SENDER))
-    )
-    missing, _, _ = run(
-        fast(StopSmsSubscriberOperator(task_id="b", phone="206.595.9697", sender_code=SENDER))
-    )
-    bulk = fast(
-        BulkStopSmsSubscriberOperator(
-            task_id="bulk", phones=["206-595-9699", "2065959697", "+1 206 595 9698"], sender_code=SENDER
-        )
+    stopped, _, _ = run(StopSmsSubscriberOperator(task_id="a", phone="(206) 595-9696", sender_code=SENDER))
+    missing, _, _ = run(StopSmsSubscriberOperator(task_id="b", phone="206.595.9697", sender_code=SENDER))
+    bulk = BulkStopSmsSubscriberOperator(
+        task_id="bulk", phones=["206-595-9699", "2065959697", "+1 206 595 9698"], sender_code=SENDER
     )
     _, exc, context = run(bulk)
 
@@ -391,7 +379,7 @@ def test_error_from_a_hostile_html_page_is_a_short_clean_excerpt(
     requests_mock.post(
         STOP_URL, status_code=status, text=hostile_page(), headers={"Content-Type": "text/html"}
     )
-    op = fast(StopSmsSubscriberOperator(task_id="stop", phone=PHONE, sender_code=SENDER))
+    op = StopSmsSubscriberOperator(task_id="stop", phone=PHONE, sender_code=SENDER)
 
     _, exc, _ = run(op)
 
@@ -420,7 +408,7 @@ def test_error_from_a_hostile_html_page_is_a_short_clean_excerpt(
 )
 def test_api_errors_echoing_the_phone_mask_it(status, body, whatcounts_conn, requests_mock, output):
     requests_mock.post(STOP_URL, status_code=status, **body)
-    op = fast(StopSmsSubscriberOperator(task_id="stop", phone=PHONE, sender_code=SENDER))
+    op = StopSmsSubscriberOperator(task_id="stop", phone=PHONE, sender_code=SENDER)
 
     _, exc, _ = run(op)
 
@@ -435,7 +423,7 @@ def test_redirect_error_does_not_echo_the_phone_from_the_location_header(whatcou
     # A Site URL without "www." is typically redirected to the same path on www: the phone comes back.
     location = f"https://www.mail.example.com/rest/sms/stopSubscriberSend/{PHONE}/{SENDER}"
     requests_mock.post(STOP_URL, status_code=301, headers={"Location": location})
-    op = fast(StopSmsSubscriberOperator(task_id="stop", phone=PHONE, sender_code=SENDER))
+    op = StopSmsSubscriberOperator(task_id="stop", phone=PHONE, sender_code=SENDER)
 
     _, exc, _ = run(op)
 
@@ -567,7 +555,7 @@ def test_https_with_a_self_signed_certificate_is_refused_by_default(tls, monkeyp
     with WhatCountsEmulator(S_REALM, S_PASSWORD, ssl_context=tls.context) as https:
         https.subscribe(SENDER, [PHONE])
         use_connection(monkeypatch, https.conn_uri(), max_retries=1)
-        op = fast(StopSmsSubscriberOperator(task_id="stop", phone=PHONE, sender_code=SENDER))
+        op = StopSmsSubscriberOperator(task_id="stop", phone=PHONE, sender_code=SENDER)
 
         _, exc, _ = run(op)
 
@@ -584,7 +572,7 @@ def test_ca_bundle_in_the_verify_extra_makes_https_work(tls, monkeypatch):
     with WhatCountsEmulator(S_REALM, S_PASSWORD, ssl_context=tls.context) as https:
         https.subscribe(SENDER, [PHONE])
         use_connection(monkeypatch, https.conn_uri(), verify=tls.bundle)
-        op = fast(StopSmsSubscriberOperator(task_id="stop", phone=PHONE, sender_code=SENDER))
+        op = StopSmsSubscriberOperator(task_id="stop", phone=PHONE, sender_code=SENDER)
 
         result, exc, _ = run(op)
 
@@ -601,7 +589,7 @@ def test_verify_false_warns_on_every_task_run_naming_the_connection(tls, monkeyp
         https.subscribe(SENDER, [PHONE, OTHER])
         use_connection(monkeypatch, https.conn_uri(), verify="false")
         for task_run, phone in enumerate((PHONE, OTHER)):  # two task runs: two operator instances
-            op = fast(StopSmsSubscriberOperator(task_id=f"run{task_run}", phone=phone, sender_code=SENDER))
+            op = StopSmsSubscriberOperator(task_id=f"run{task_run}", phone=phone, sender_code=SENDER)
             result, exc, _ = run(op)
             assert exc is None, exception_text(exc)
             assert result["status"] == "stopped"
@@ -663,7 +651,7 @@ def test_verify_extra_wins_over_the_requests_ca_bundle_environment_variable(veri
             max_retries=0,
         )
 
-        result, exc, _ = run(fast(StopSmsSubscriberOperator(task_id="stop", phone=PHONE, sender_code=SENDER)))
+        result, exc, _ = run(StopSmsSubscriberOperator(task_id="stop", phone=PHONE, sender_code=SENDER))
 
         assert exc is None, exception_text(exc)
         assert result["status"] == "stopped"

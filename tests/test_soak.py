@@ -20,11 +20,7 @@ pytestmark = pytest.mark.soak
 
 
 def bulk(phone_list: list[str], **kwargs) -> BulkStopSmsSubscriberOperator:
-    op = BulkStopSmsSubscriberOperator(task_id="soak", phones=phone_list, sender_code=SENDER, **kwargs)
-    # A 50 ms first backoff (doubling, with jitter) keeps the soak inside two minutes; the
-    # policy is the production one, only its scale is smaller.
-    op.hook.retry_backoff_initial = 0.05
-    return op
+    return BulkStopSmsSubscriberOperator(task_id="soak", phones=phone_list, sender_code=SENDER, **kwargs)
 
 
 @pytest.fixture
@@ -44,9 +40,13 @@ def emulator(monkeypatch):
 
 
 def test_5000_phones_through_faults_are_all_opted_out(emulator, monkeypatch, provider_logs, record_property):
+    # A 50 ms first backoff (doubling, with jitter; the retry_backoff_initial extra) keeps the
+    # soak inside two minutes: the policy is the production one, only its scale is smaller.
     # With ~16 % of attempts failing, the default 5 retries would lose ~0.08 phones a run on
     # average; 8 retries make a loss about 1 in 3,000 runs. The budget is a connection extra.
-    monkeypatch.setenv("AIRFLOW_CONN_WHATCOUNTS_DEFAULT", emulator.conn_uri() + "?max_retries=8")
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_WHATCOUNTS_DEFAULT", emulator.conn_uri() + "?max_retries=8&retry_backoff_initial=0.05"
+    )
     batch = phones(5000)
     emulator.subscribe(SENDER, batch)
 
@@ -85,7 +85,8 @@ def test_an_outage_longer_than_the_retry_budget_fails_those_phones_and_a_rerun_c
     monkeypatch, record_property
 ):
     with WhatCountsEmulator(faults=Faults(latency=0.01), record_requests=False) as emulator:
-        monkeypatch.setenv("AIRFLOW_CONN_WHATCOUNTS_DEFAULT", emulator.conn_uri() + "?max_retries=2")
+        uri = emulator.conn_uri() + "?max_retries=2&retry_backoff_initial=0.05"
+        monkeypatch.setenv("AIRFLOW_CONN_WHATCOUNTS_DEFAULT", uri)
         batch = phones(600)
         emulator.subscribe(SENDER, batch)
         outage_started = threading.Event()
