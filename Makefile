@@ -85,3 +85,9 @@ constraints: | $(UV)
 
 clean:
 	rm -rf $(BUILD)
+
+# The non-soak suite 5 times in a row with both cores busy (two CPU burners); prints "N of 5 passed".
+.PHONY: stress-test
+stress-test: $(BUILD)/venv-$(LATEST)/.installed
+	env $(call airflow_env,stress) PYTEST_FLAGS="$(PYTEST_FLAGS_$(LATEST))" \
+		scripts/stress_test.sh $(call venv,$(LATEST))/bin/python $(PYTEST_ARGS)

@@ -76,15 +76,6 @@ def whatcounts_default_connection(use_connection: Callable[..., None]) -> None:
     use_connection()
 
 
-@pytest.fixture
-def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The production retry policy at a smaller scale: backoff waits of milliseconds, not seconds."""
-    from whatcounts_provider.hooks.whatcounts import WhatCountsHook
-
-    monkeypatch.setattr(WhatCountsHook, "retry_backoff_initial", 0.01)
-    monkeypatch.setattr(WhatCountsHook, "retry_backoff_max", 0.05)
-
-
 class LogText:
     """Everything logged so far, whichever logging stack Airflow uses.
 
@@ -142,6 +133,19 @@ def no_ca_bundle_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """requests lets these variables override a session's ``verify``: tests of ``verify`` clear them."""
     monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
     monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+
+
+@pytest.fixture
+def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retries wait 0 s instead of 0.5 s, 1 s, 2 s...: the backoff defaults are 0 for this test.
+
+    A connection extra or hook argument still wins (precedence is unchanged); ``Retry-After``
+    waits are untouched. The backoff itself is tested with a fake clock in tests/hooks.
+    """
+    from whatcounts_provider.hooks import _settings
+
+    monkeypatch.setattr(_settings, "DEFAULT_RETRY_BACKOFF_INITIAL", 0.0)
+    monkeypatch.setattr(_settings, "DEFAULT_RETRY_BACKOFF_MAX", 0.0)
 
 
 @pytest.fixture(scope="session")

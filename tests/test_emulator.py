@@ -199,14 +199,18 @@ def test_a_wrong_method_is_a_405(emulator, method, path, allow):
 def test_keep_alive_serves_many_requests_on_one_connection_without_delay(whatcounts_emulator):
     phones = [str(2065550100 + n) for n in range(50)]
     whatcounts_emulator.subscribe(SENDER, phones)
+    statuses, took = [], []
     with requests.Session() as session:
-        started = time.perf_counter()
-        statuses = [post_stop(whatcounts_emulator, phone, session=session).status_code for phone in phones]
-        elapsed = time.perf_counter() - started
+        for phone in phones:
+            started = time.perf_counter()
+            statuses.append(post_stop(whatcounts_emulator, phone, session=session).status_code)
+            took.append(time.perf_counter() - started)
     assert statuses == [200] * 50
     assert whatcounts_emulator.state.connections == 1
-    # With Nagle's algorithm on, each answer would wait ~40 ms for a delayed ACK: 2 s or more.
-    assert elapsed < 1.5
+    # With Nagle's algorithm on, EVERY answer waits ~40 ms for a delayed ACK. The median is what
+    # is checked: a loaded machine delays some requests by a CPU time slice or more, not most of
+    # them by 30 ms (a total-time bound failed under load).
+    assert sorted(took)[len(took) // 2] < 0.03
 
 
 def test_64_concurrent_clients_are_all_served(whatcounts_emulator):
@@ -370,13 +374,14 @@ def test_p_drop_after_act_stops_the_phone_but_loses_the_answer(emulator):
 
 
 def test_latency_delays_api_answers_but_not_the_admin_api(whatcounts_emulator):
-    whatcounts_emulator.faults.update(latency=0.4, latency_jitter=0.05, seed=3)
+    # The lower bound is exact (a real sleep); the upper one leaves 0.9 s for a loaded machine.
+    whatcounts_emulator.faults.update(latency=1.0, latency_jitter=0.05, seed=3)
     started = time.perf_counter()
     assert get_lists(whatcounts_emulator).status_code == 200
-    assert time.perf_counter() - started >= 0.35
+    assert time.perf_counter() - started >= 0.95
     started = time.perf_counter()
     requests.get(f"{whatcounts_emulator.url}/_admin/state", timeout=5)
-    assert time.perf_counter() - started < 0.3
+    assert time.perf_counter() - started < 0.9
 
 
 def test_hang_times_the_client_out_and_stop_still_returns_promptly():
@@ -389,7 +394,8 @@ def test_hang_times_the_client_out_and_stop_still_returns_promptly():
             wait_until(lambda: emulator.state.requests_total == 2)
             started = time.perf_counter()
             emulator.stop()
-            assert time.perf_counter() - started < 2.0
+            # "Promptly" against a hang that never ends; 10 s leaves room for a loaded machine.
+            assert time.perf_counter() - started < 10.0
             assert raw.recv(1024) == b"", "the hanging connection is closed without an answer"
     finally:
         emulator.stop()

@@ -17,11 +17,6 @@ except ImportError:  # Airflow 2.11
     from airflow.models.baseoperator import BaseOperator  # type: ignore[no-redef,assignment,attr-defined,unused-ignore]
 
 try:
-    from airflow.sdk import Connection
-except ImportError:  # Airflow 2.11
-    from airflow.models.connection import Connection  # type: ignore[no-redef,assignment,attr-defined,unused-ignore]
-
-try:
     from airflow.sdk import Context
 except ImportError:  # Airflow 2.11
     from airflow.utils.context import Context  # type: ignore[no-redef,assignment,attr-defined,unused-ignore]
@@ -36,4 +31,4 @@ try:
 except ImportError:  # Airflow 2.11
     from airflow.utils.log.secrets_masker import mask_secret  # type: ignore[no-redef,assignment,attr-defined,unused-ignore]
 
-__all__ = ["AirflowException", "BaseHook", "BaseOperator", "Connection", "Context", "mask_secret"]
+__all__ = ["AirflowException", "BaseHook", "BaseOperator", "Context", "mask_secret"]

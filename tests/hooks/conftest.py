@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import pytest
-import tenacity.nap
 
-from whatcounts_provider.hooks import _throttle
 from whatcounts_provider.hooks.whatcounts import WhatCountsHook
 
 
 class FakeClock:
-    """Stands in for ``time`` in tenacity's sleep and the hook's throttle: sleeping is instant, recorded."""
+    """Stands in for the hook's clock and sleep (throttle and retry waits): sleeping is instant, recorded."""
 
     def __init__(self) -> None:
         self.now = 1_000.0
@@ -27,12 +25,12 @@ class FakeClock:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     fake = FakeClock()
-    monkeypatch.setattr(tenacity.nap, "time", fake)  # tenacity's default sleep strategy
-    monkeypatch.setattr(_throttle, "time", fake)  # Retry-After pauses shared by workers
+    monkeypatch.setattr(WhatCountsHook, "_now", staticmethod(fake.monotonic))
+    monkeypatch.setattr(WhatCountsHook, "_sleep", staticmethod(fake.sleep))
     return fake
 
 
 @pytest.fixture
-def hook(clock: FakeClock, fast_retries: None) -> WhatCountsHook:
+def hook(clock: FakeClock) -> WhatCountsHook:
     """A hook on ``whatcounts_default`` (the fake https site), waiting on the fake clock."""
-    return WhatCountsHook()
+    return WhatCountsHook(retry_backoff_initial=0.001)

@@ -90,6 +90,10 @@ def test_retry_after_pauses_every_worker(requests_mock):
 
     assert [o.status for o in outcomes].count("stopped") == 24
     limited = stamps["12062000003"][0]
-    during = [t for times in stamps.values() for t in times if limited + 0.05 < t < limited + 0.95]
-    assert during == [], "every worker waits out the Retry-After"
-    assert stamps["12062000003"][1] - limited >= 0.95
+    # The told worker sleeps a full second after receiving the 429 (stamped before it): exact.
+    assert stamps["12062000003"][1] - limited >= 1.0
+    # The 3 other workers may each have passed the throttle just before the pause began, and on a
+    # loaded machine such a request can reach the server well inside the pause; after that one,
+    # none may send. Without the shared pause they would send the remaining 20 in that second.
+    during = [t for times in stamps.values() for t in times if limited < t < limited + 1.0]
+    assert len(during) <= 3, "every worker waits out the Retry-After"

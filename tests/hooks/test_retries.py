@@ -117,7 +117,7 @@ def test_backoff_grows_exponentially_with_jitter(clock, requests_mock):
     hook = WhatCountsHook(max_retries=4)
     with pytest.raises(WhatCountsApiError):
         hook.stop_sms_subscriber(PHONE, SENDER)
-    initial = WhatCountsHook.retry_backoff_initial
+    initial = hook.settings.retry_backoff_initial
     assert len(clock.sleeps) == 4
     for attempt, slept in enumerate(clock.sleeps):
         base = initial * 2**attempt
@@ -129,8 +129,9 @@ def test_backoff_is_capped(clock, requests_mock):
     hook = WhatCountsHook(max_retries=12)
     with pytest.raises(WhatCountsApiError):
         hook.stop_sms_subscriber(PHONE, SENDER)
-    assert max(clock.sleeps) <= hook.retry_backoff_max + hook.retry_backoff_initial
-    assert max(clock.sleeps) >= hook.retry_backoff_max
+    settings = hook.settings
+    assert max(clock.sleeps) <= settings.retry_backoff_max + settings.retry_backoff_initial
+    assert max(clock.sleeps) >= settings.retry_backoff_max
 
 
 def test_retry_after_is_honoured(hook, clock, requests_mock):
@@ -149,13 +150,13 @@ def test_retry_after_on_503_is_honoured(hook, clock, requests_mock):
 def test_huge_retry_after_is_capped_and_the_cap_logged(hook, clock, requests_mock, log_text):
     requests_mock.post(STOP_URL, [answer(429, {}, **{"Retry-After": "3600"}), answer(200, STOPPED)])
     assert hook.stop_sms_subscriber(PHONE, SENDER) == STOPPED
-    assert hook.retry_after_cap == 60.0
+    assert hook.settings.retry_after_max == 60.0
     assert clock.sleeps == [60.0]
     assert "Retry-After 3600 s capped to 60 s" in log_text()
 
 
-def test_retry_after_cap_is_configurable_per_hook(hook, clock, requests_mock, log_text):
-    hook.retry_after_cap = 5
+def test_retry_after_cap_is_configurable_per_hook(clock, requests_mock, log_text):
+    hook = WhatCountsHook(retry_after_max=5)
     requests_mock.post(STOP_URL, [answer(429, {}, **{"Retry-After": "120"}), answer(200, STOPPED)])
     hook.stop_sms_subscriber(PHONE, SENDER)
     assert clock.sleeps == [5.0]
@@ -166,7 +167,7 @@ def test_invalid_retry_after_falls_back_to_backoff(hook, clock, requests_mock):
     requests_mock.post(STOP_URL, [answer(429, {}, **{"Retry-After": "soon"}), answer(200, STOPPED)])
     hook.stop_sms_subscriber(PHONE, SENDER)
     (slept,) = clock.sleeps
-    assert slept <= 2 * hook.retry_backoff_initial
+    assert slept <= 2 * hook.settings.retry_backoff_initial
 
 
 def test_retries_are_counted_across_calls(hook, requests_mock):

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tests.helpers import SENDER, make_context, phones
 from whatcounts_provider.exceptions import WhatCountsAuthError, WhatCountsBulkError
 from whatcounts_provider.operators.sms import BulkStopSmsSubscriberOperator
 
-# Keep retries quick; the policy itself is tested in tests/hooks/test_retries.py.
+# Retries wait 0 s here; the policy itself is tested with a fake clock in tests/hooks.
 pytestmark = pytest.mark.usefixtures("fast_retries")
 
 
@@ -82,16 +84,21 @@ def test_rate_cap_holds_across_workers(whatcounts_conn_env):
     emulator = whatcounts_conn_env
     batch = phones(45)
     emulator.subscribe(SENDER, batch)
+    started = time.monotonic()
 
     record = bulk(batch, max_workers=8, max_requests_per_second=20).execute(make_context())
 
     assert record["stopped"] == 45
     stamps = sorted(r.timestamp for r in emulator.state.requests if r.method == "POST")
     assert len(stamps) == 45
-    # No one-second window holds more than the cap (+1 for the window edges).
-    busiest = max(sum(1 for t in stamps[i:] if t < start + 1.0) for i, start in enumerate(stamps))
-    assert busiest <= 21, busiest
-    assert stamps[-1] - stamps[0] >= 44 / 20 * 0.9
+    # What holds however loaded the machine is: the throttle hands out one slot every 50 ms from
+    # the first request on, and a request reaches the emulator (same process, same monotonic
+    # clock) only after its slot, so the i-th arrival is at least i x 50 ms after the start.
+    # A sliding-window count is NOT load-proof: requests held up after their slots (a busy CPU)
+    # arrive bunched, so any one-second window may see a few more than 20. The slot spacing
+    # itself is asserted exactly, with a fake clock, in tests/hooks/test_throttle.py.
+    early = [(i, round(t - started, 3)) for i, t in enumerate(stamps) if t - started < i / 20]
+    assert early == [], "requests arrived before their slot"
 
 
 def test_transient_failures_are_retried_and_counted(whatcounts_conn_env):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -37,15 +37,20 @@ def check_workers(max_workers: object) -> int:
     return max_workers
 
 
+def check_phone_list(phones: Any) -> Iterable[Any]:
+    """``phones`` itself, if it is a collection of phones: not text (its characters) nor a mapping."""
+    if isinstance(phones, (str, bytes, Mapping)) or not isinstance(phones, Iterable):
+        raise TypeError(f"phones must be a list of phone numbers, got {type(phones).__name__}")
+    return phones
+
+
 def partition(
     phones: Iterable[Any], normalize: Callable[[object], str]
 ) -> tuple[list[str], list[StopOutcome]]:
     """Split inputs into distinct normalised phones (first-seen order) and invalid outcomes."""
-    if isinstance(phones, (str, bytes)) or not isinstance(phones, Iterable):
-        raise TypeError(f"phones must be a list of phone numbers, got {type(phones).__name__}")
     seen: dict[str, None] = {}
     invalid: list[StopOutcome] = []
-    for raw in phones:
+    for raw in check_phone_list(phones):
         try:
             seen.setdefault(normalize(raw), None)
         except InvalidPhoneNumberError as exc:

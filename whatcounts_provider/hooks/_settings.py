@@ -27,6 +27,12 @@ DEFAULT_READ_TIMEOUT = 30.0
 DEFAULT_MAX_RETRIES = 5
 MAX_RETRIES_LIMIT = 20
 DEFAULT_REGION = "US"
+DEFAULT_RETRY_BACKOFF_INITIAL = 0.5
+DEFAULT_RETRY_BACKOFF_MAX = 30.0
+DEFAULT_RETRY_AFTER_MAX = 60.0
+# Tuning knobs accepted as extras (and hook arguments) but kept off the connection form:
+# few users need them, and every form field is one more thing to get wrong.
+RETRY_EXTRAS = ("retry_backoff_initial", "retry_backoff_max", "retry_after_max")
 
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
@@ -48,16 +54,30 @@ class WhatCountsSettings:
     max_retries: int = DEFAULT_MAX_RETRIES
     default_region: str = DEFAULT_REGION
     verify: bool | str = True
+    #: First backoff in seconds; doubles per attempt up to ``retry_backoff_max``, plus jitter.
+    retry_backoff_initial: float = DEFAULT_RETRY_BACKOFF_INITIAL
+    retry_backoff_max: float = DEFAULT_RETRY_BACKOFF_MAX
+    #: A ``Retry-After`` longer than this many seconds is capped (and the cap logged).
+    retry_after_max: float = DEFAULT_RETRY_AFTER_MAX
 
 
 def resolve_settings(
-    conn: Any, *, timeout: float | None = None, max_retries: int | None = None
+    conn: Any,
+    *,
+    timeout: float | None = None,
+    max_retries: int | None = None,
+    retry_backoff_initial: float | None = None,
+    retry_backoff_max: float | None = None,
+    retry_after_max: float | None = None,
 ) -> WhatCountsSettings:
     """Build :class:`WhatCountsSettings` from an Airflow ``Connection`` and hook arguments.
 
     :param conn: the Airflow connection (``host``, ``login``, ``password``, ``port``, extras).
     :param timeout: read timeout in seconds from the hook; overrides the ``timeout`` extra.
     :param max_retries: retries from the hook; overrides the ``max_retries`` extra.
+    :param retry_backoff_initial: first backoff in seconds; overrides the extra of that name.
+    :param retry_backoff_max: longest backoff in seconds; overrides the extra of that name.
+    :param retry_after_max: cap on a ``Retry-After`` wait; overrides the extra of that name.
     """
     conn_id = conn.conn_id
     extras = _extras(conn)
@@ -84,6 +104,15 @@ def resolve_settings(
         ),
         default_region=_region(extras.get("default_region", DEFAULT_REGION), conn_id),
         verify=_verify(extras.get("verify", True), conn_id),
+        retry_backoff_initial=_wait_seconds(
+            "retry_backoff_initial", retry_backoff_initial, extras, DEFAULT_RETRY_BACKOFF_INITIAL, conn_id
+        ),
+        retry_backoff_max=_wait_seconds(
+            "retry_backoff_max", retry_backoff_max, extras, DEFAULT_RETRY_BACKOFF_MAX, conn_id
+        ),
+        retry_after_max=_wait_seconds(
+            "retry_after_max", retry_after_max, extras, DEFAULT_RETRY_AFTER_MAX, conn_id
+        ),
     )
 
 
@@ -150,7 +179,7 @@ def _extras(conn: Any) -> dict[str, Any]:
     unknown = []
     for key, value in raw.items():
         name = key.removeprefix(_PREFIX)
-        if name not in CONN_FIELDS:
+        if name not in CONN_FIELDS and name not in RETRY_EXTRAS:
             unknown.append(key)
         elif value is not None and value != "":
             extras[name] = value
@@ -168,6 +197,23 @@ def _seconds(name: str, value: Any, conn_id: str) -> float:
     if number is None or not number > 0 or number == float("inf"):
         raise WhatCountsConfigError(
             f"connection {conn_id!r}: {name} must be a number of seconds greater than 0, got {value!r}"
+        )
+    return number
+
+
+def _wait_seconds(
+    name: str, argument: float | None, extras: dict[str, Any], default: float, conn_id: str
+) -> float:
+    """A retry wait knob, hook argument > extra > default; 0 is allowed (no wait)."""
+    label, value = (
+        (f"{name} argument", argument)
+        if argument is not None
+        else (f"extra {name!r}", extras.get(name, default))
+    )
+    number = _number(value)
+    if number is None or not 0 <= number < float("inf"):
+        raise WhatCountsConfigError(
+            f"connection {conn_id!r}: {label} must be a number of seconds, 0 or more, got {value!r}"
         )
     return number
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 class Throttle:
@@ -14,32 +18,48 @@ class Throttle:
     ``Retry-After`` received by one worker becomes a :meth:`pause` that delays them all.
 
     :param rate: requests per second, or ``None`` for no cap (pauses still apply).
+    :param clock: monotonic seconds; injected by tests to check the slots it hands out.
+    :param sleep: how to wait; the hook passes a sleep that a cancel interrupts.
     """
 
-    def __init__(self, rate: float | None = None) -> None:
+    def __init__(
+        self,
+        rate: float | None = None,
+        *,
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], object] | None = None,
+    ) -> None:
         if rate is not None and not rate > 0:
             raise ValueError(f"max_requests_per_second must be greater than 0, got {rate!r}")
         self._interval = 1.0 / rate if rate else 0.0
+        self._clock = clock or time.monotonic
+        self._sleep = sleep or time.sleep
         self._lock = threading.Lock()
         self._next_slot = 0.0
         self._paused_until = 0.0
 
+    def reserve(self) -> tuple[float, float]:
+        """Take the next free slot; return ``(now, slot)``: the caller may send at ``slot``."""
+        with self._lock:
+            now = self._clock()
+            slot = max(now, self._paused_until, self._next_slot)
+            if self._interval:
+                self._next_slot = slot + self._interval
+            return now, slot
+
     def acquire(self) -> None:
         """Block until this caller may send one request."""
         while True:
-            with self._lock:
-                now = time.monotonic()
-                start = max(now, self._paused_until, self._next_slot)
-                if self._interval:
-                    self._next_slot = start + self._interval
-            if start <= now:
+            now, slot = self.reserve()
+            if slot <= now:
                 return
-            time.sleep(start - now)
+            self._sleep(slot - now)
             with self._lock:
-                if time.monotonic() >= self._paused_until:
+                # A pause that began while we slept applies to us too: take a new slot after it.
+                if self._clock() >= self._paused_until:
                     return
 
     def pause(self, seconds: float) -> None:
         """Hold every caller of :meth:`acquire` for ``seconds`` from now (never shortens a pause)."""
         with self._lock:
-            self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+            self._paused_until = max(self._paused_until, self._clock() + seconds)

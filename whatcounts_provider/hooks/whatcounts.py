@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import base64
-import threading
+import time
 from functools import cached_property, partial
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import requests
-import tenacity
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ReadTimeoutError
 from urllib3.util import Retry
@@ -25,7 +24,8 @@ from whatcounts_provider.exceptions import (
 )
 from whatcounts_provider.get_provider_info import CONN_FIELDS, DEFAULT_CONN_ID, UI_FIELD_BEHAVIOUR
 from whatcounts_provider.hooks import _bulk
-from whatcounts_provider.hooks._answers import is_retryable, parse_answer, sanitize
+from whatcounts_provider.hooks._answers import parse_answer, sanitize
+from whatcounts_provider.hooks._retry import Answer, RetryPolicy, Tally
 from whatcounts_provider.hooks._settings import WhatCountsSettings, resolve_settings
 from whatcounts_provider.hooks._throttle import Throttle
 from whatcounts_provider.phone import mask_phone, normalize_phone, validate_sender_code
@@ -35,35 +35,8 @@ if TYPE_CHECKING:
 
     from whatcounts_provider.hooks._bulk import StopOutcome
 
-    _Wait = Callable[[tenacity.RetryCallState], float]
-
-_TRANSIENT_ERRORS = (requests.ConnectionError, requests.Timeout)
 _DEFAULT_POOL_SIZE = 10
 _USER_AGENT = f"airflow-provider-whatcounts/{__version__} python-requests/{requests.__version__}"
-
-
-class _Answer(NamedTuple):
-    """The final answer to one logical request; ``gave_up_after`` is set when retries ran out."""
-
-    response: requests.Response
-    gave_up_after: int | None = None
-
-
-class _Request(NamedTuple):
-    """One logical request, as the retry callbacks see it (tenacity passes it as the call's argument)."""
-
-    method: str
-    url: str
-    throttle: Throttle
-    label: Callable[[], str]
-
-
-class _RetryableAnswer(Exception):
-    """Carries a transient answer (429, 5xx) through tenacity to the next attempt."""
-
-    def __init__(self, response: requests.Response) -> None:
-        super().__init__(response.status_code)
-        self.response = response
 
 
 class WhatCountsHook(BaseHook):
@@ -80,6 +53,11 @@ class WhatCountsHook(BaseHook):
     :param whatcounts_conn_id: the Airflow connection of type ``whatcounts``.
     :param timeout: read timeout in seconds; overrides the connection's ``timeout`` extra.
     :param max_retries: retries of transient failures; overrides the ``max_retries`` extra.
+    :param retry_backoff_initial: first backoff in seconds (default 0.5; doubles per retry, plus
+        jitter); overrides the extra of the same name.
+    :param retry_backoff_max: longest backoff in seconds (default 30); overrides the extra.
+    :param retry_after_max: longest ``Retry-After`` wait honoured, in seconds (default 60; longer
+        ones are capped and logged); overrides the extra.
     """
 
     conn_name_attr = "whatcounts_conn_id"
@@ -87,26 +65,26 @@ class WhatCountsHook(BaseHook):
     conn_type = "whatcounts"
     hook_name = "WhatCounts"
 
-    #: First backoff in seconds; doubles per attempt up to ``retry_backoff_max``, plus jitter.
-    retry_backoff_initial: float = 0.5
-    retry_backoff_max: float = 30.0
-    #: A ``Retry-After`` longer than this many seconds is capped (and the cap logged).
-    retry_after_cap: float = 60.0
-
     def __init__(
         self,
         whatcounts_conn_id: str = default_conn_name,
         *,
         timeout: float | None = None,
         max_retries: int | None = None,
+        retry_backoff_initial: float | None = None,
+        retry_backoff_max: float | None = None,
+        retry_after_max: float | None = None,
     ) -> None:
         super().__init__()
         self.whatcounts_conn_id = whatcounts_conn_id
-        self._timeout_arg = timeout
-        self._max_retries_arg = max_retries
+        self._overrides: dict[str, Any] = {
+            "timeout": timeout,
+            "max_retries": max_retries,
+            "retry_backoff_initial": retry_backoff_initial,
+            "retry_backoff_max": retry_backoff_max,
+            "retry_after_max": retry_after_max,
+        }
         self._pool_size = _DEFAULT_POOL_SIZE
-        self._retries_lock = threading.Lock()
-        self._retries = 0
 
     @classmethod
     def get_connection_form_widgets(cls) -> dict[str, Any]:
@@ -128,11 +106,7 @@ class WhatCountsHook(BaseHook):
     @cached_property
     def settings(self) -> WhatCountsSettings:
         """The connection resolved and validated once per hook (hook argument > extra > default)."""
-        settings = resolve_settings(
-            self.get_connection(self.whatcounts_conn_id),
-            timeout=self._timeout_arg,
-            max_retries=self._max_retries_arg,
-        )
+        settings = resolve_settings(self.get_connection(self.whatcounts_conn_id), **self._overrides)
         # Airflow masks the password itself; the derived forms are ours to register.
         mask_secret(self._basic_token(settings))
         mask_secret(f"{settings.realm}:{settings.password}")
@@ -141,7 +115,27 @@ class WhatCountsHook(BaseHook):
     @property
     def retries(self) -> int:
         """How many retries this hook has made so far (all calls, all threads)."""
-        return self._retries
+        policy: RetryPolicy | None = self.__dict__.get("_retry_policy")
+        return policy.retries if policy else 0
+
+    @cached_property
+    def _retry_policy(self) -> RetryPolicy:
+        """The connection's retry policy, built once and shared by every call and thread."""
+        return RetryPolicy.from_settings(
+            self.settings, sleep=self._sleep, log=self.log, describe=self._describe
+        )
+
+    # The hook's only clock and sleep (throttle waits, retry waits): tests replace these two.
+    @staticmethod
+    def _now() -> float:
+        return time.monotonic()
+
+    @staticmethod
+    def _sleep(seconds: float) -> None:
+        time.sleep(seconds)
+
+    def _throttle(self, rate: float | None = None) -> Throttle:
+        return Throttle(rate, clock=self._now, sleep=self._sleep)
 
     def get_conn(self) -> requests.Session:
         """Return the hook's authenticated, pooled session (built once)."""
@@ -170,7 +164,7 @@ class WhatCountsHook(BaseHook):
         return session
 
     def _mount_adapter(self, session: requests.Session, pool_size: int) -> None:
-        # Retries happen in this hook (tenacity) so every attempt passes the throttle;
+        # Retries happen in this hook (RetryPolicy) so every attempt passes the throttle;
         # the adapter itself never retries. pool_block keeps workers on pooled connections.
         adapter = HTTPAdapter(pool_maxsize=pool_size, pool_block=True, max_retries=Retry(0, read=False))
         session.mount("https://", adapter)
@@ -201,7 +195,7 @@ class WhatCountsHook(BaseHook):
         :raises WhatCountsAuthError, WhatCountsApiError, WhatCountsTransportError: see their docs.
         """
         code = validate_sender_code(sender_code)
-        return self._stop(self.normalize_phone(phone), code, Throttle())
+        return self._stop(self.normalize_phone(phone), code, self._throttle())
 
     def stop_sms_subscribers(
         self,
@@ -231,7 +225,7 @@ class WhatCountsHook(BaseHook):
         """
         code = validate_sender_code(sender_code)
         workers = _bulk.check_workers(max_workers)
-        throttle = Throttle(max_requests_per_second)
+        throttle = self._throttle(max_requests_per_second)
         valid, invalid = _bulk.partition(phones, self.normalize_phone)
         self._ensure_pool(workers)
 
@@ -275,7 +269,7 @@ class WhatCountsHook(BaseHook):
         self.log.debug("Stopped SMS to %s from sender code %s", mask_phone(phone), code)
         return body
 
-    def _parse(self, answer: _Answer) -> Any:
+    def _parse(self, answer: Answer) -> Any:
         settings = self.settings
         return parse_answer(
             answer.response,
@@ -292,89 +286,40 @@ class WhatCountsHook(BaseHook):
         *,
         label: Callable[[], str],
         throttle: Throttle | None = None,
+        tally: Tally | None = None,
         attempts: int | None = None,
-    ) -> _Answer:
+    ) -> Answer:
         """Send one logical request, retrying transient failures; return the final answer.
 
         :param label: builds the masked description used in retry logs and errors (only then).
+        :param tally: counts the HTTP attempts of this request, retries included.
         :param attempts: overrides the connection's retry budget (``test_connection`` uses 1).
         """
-        request = _Request(method, self.settings.base_url + path, throttle or Throttle(), label)
-        retrying = self._retrying if attempts is None else self._retry_policy(attempts)
-        try:
-            response = retrying(self._attempt, request)
-        except _RetryableAnswer as exc:
-            return _Answer(exc.response, gave_up_after=retrying.statistics.get("attempt_number", 1))
-        except _TRANSIENT_ERRORS as exc:
-            tries = retrying.statistics.get("attempt_number", 1)
-            raise WhatCountsTransportError(
-                f"{label()}: {self._describe(exc)} after {tries} attempt(s)"
-            ) from None
-        return _Answer(response)
-
-    def _attempt(self, request: _Request) -> requests.Response:
-        """One HTTP exchange; a transient answer is raised so that tenacity retries it."""
         settings = self.settings
-        request.throttle.acquire()
-        # verify is passed per request: requests would otherwise let REQUESTS_CA_BUNDLE or
-        # CURL_CA_BUNDLE from the environment override the connection's setting.
-        response = self.get_conn().request(
-            request.method,
-            request.url,
-            timeout=(settings.connect_timeout, settings.read_timeout),
-            allow_redirects=False,
-            verify=settings.verify,
-        )
-        if is_retryable(response):
-            raise _RetryableAnswer(response)
-        return response
+        url = settings.base_url + path
+        tally = tally or Tally()
 
-    @cached_property
-    def _retrying(self) -> tenacity.Retrying:
-        """The connection's retry policy, built once: tenacity keeps per-call state thread-local."""
-        return self._retry_policy(self.settings.max_retries + 1)
+        def attempt() -> requests.Response:
+            # verify is passed per request: requests would otherwise let REQUESTS_CA_BUNDLE or
+            # CURL_CA_BUNDLE from the environment override the connection's setting.
+            return self.get_conn().request(
+                method,
+                url,
+                timeout=(settings.connect_timeout, settings.read_timeout),
+                allow_redirects=False,
+                verify=settings.verify,
+            )
 
-    def _retry_policy(self, attempts: int) -> tenacity.Retrying:
-        backoff = tenacity.wait_exponential(
-            multiplier=self.retry_backoff_initial, max=self.retry_backoff_max
-        ) + tenacity.wait_random(0, self.retry_backoff_initial)
-        return tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(attempts),
-            wait=partial(self._wait, backoff),
-            retry=tenacity.retry_if_exception(_is_transient),
-            before_sleep=self._log_retry,
-            reraise=True,
-        )
+        try:
+            return self._retry_policy.send(
+                attempt, throttle=throttle or self._throttle(), label=label, tally=tally, attempts=attempts
+            )
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise WhatCountsTransportError(
+                f"{label()}: {self._describe(exc)} after {tally.attempts} attempt(s)"
+            ) from None
 
-    def _wait(self, backoff: _Wait, state: tenacity.RetryCallState) -> float:
-        retry_after = _retry_after(state)
-        if retry_after is None:
-            return float(backoff(state))
-        delay = min(retry_after, self.retry_after_cap)
-        _request_of(state).throttle.pause(delay)  # slow every worker, not only the one that was told
-        return delay
-
-    def _log_retry(self, state: tenacity.RetryCallState) -> None:
-        with self._retries_lock:
-            self._retries += 1
-        exc = state.outcome.exception() if state.outcome else None
-        reason = (
-            f"HTTP {exc.response.status_code}" if isinstance(exc, _RetryableAnswer) else self._describe(exc)
-        )
-        retry_after = _retry_after(state)
-        capped = ""
-        if retry_after is not None and retry_after > self.retry_after_cap:
-            capped = f" (Retry-After {retry_after:g} s capped to {self.retry_after_cap:g} s)"
-        self.log.warning(
-            "%s: %s on attempt %d; retrying in %.2f s%s",
-            _request_of(state).label(),
-            reason,
-            state.attempt_number,
-            state.upcoming_sleep,
-            capped,
-        )
-
-    def _describe(self, exc: BaseException | None) -> str:
+    def _describe(self, exc: BaseException) -> str:
         """Say what went wrong in transport, and where, without the URL path (it holds the phone)."""
         settings = self.settings
         if isinstance(exc, requests.exceptions.SSLError):
@@ -400,33 +345,7 @@ def _stop_label(phone: str, code: str) -> str:
     return f"STOP for phone {mask_phone(phone)} on sender code {code}"
 
 
-def _request_of(state: tenacity.RetryCallState) -> _Request:
-    request: _Request = state.args[0]
-    return request
-
-
-def _is_transient(exc: BaseException) -> bool:
-    """Worth another attempt: a retryable answer or a network failure, but not a TLS failure."""
-    if isinstance(exc, requests.exceptions.SSLError):
-        return False  # a certificate problem does not fix itself between attempts
-    return isinstance(exc, (_RetryableAnswer, *_TRANSIENT_ERRORS))
-
-
-def _retry_after(state: tenacity.RetryCallState) -> float | None:
-    """Seconds asked for by the last answer's ``Retry-After`` header, if it had a valid one."""
-    exc = state.outcome.exception() if state.outcome else None
-    if not isinstance(exc, _RetryableAnswer):
-        return None
-    header = exc.response.headers.get("Retry-After")
-    if not header:
-        return None
-    try:
-        return max(0.0, float(Retry().parse_retry_after(header)))
-    except Exception:
-        return None
-
-
-def _is_read_timeout(exc: BaseException | None) -> bool:
+def _is_read_timeout(exc: BaseException) -> bool:
     """A body that stalls after the headers surfaces as ConnectionError(ReadTimeoutError)."""
     return isinstance(exc, requests.ConnectionError) and any(
         isinstance(arg, ReadTimeoutError) for arg in exc.args

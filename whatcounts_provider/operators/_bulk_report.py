@@ -5,13 +5,14 @@ from __future__ import annotations
 import ast
 import json
 import time
-from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from whatcounts_provider.hooks._bulk import check_phone_list
 from whatcounts_provider.phone import mask_phone
 
 if TYPE_CHECKING:
     import logging
+    from collections.abc import Callable
 
     from whatcounts_provider.hooks._bulk import StopOutcome
 
@@ -26,9 +27,10 @@ def coerce_phones(value: Any) -> list[Any]:
     """Accept a list/tuple/sequence of phones, or the text of a JSON array / Python list literal."""
     if isinstance(value, str):
         return _parse_list_text(value)
-    if isinstance(value, (bytes, Mapping)) or not isinstance(value, Iterable):
-        raise TypeError(f"phones must be a list of phone numbers, got {type(value).__name__}; {_NATIVE_HINT}")
-    return list(value)
+    try:
+        return list(check_phone_list(value))
+    except TypeError as exc:
+        raise TypeError(f"{exc}; {_NATIVE_HINT}") from None
 
 
 def _parse_list_text(text: str) -> list[Any]:
@@ -107,23 +109,34 @@ class BulkSummary:
 
 
 class Progress:
-    """Log done/total, rate and ETA at most every ``every`` seconds, and once at the end."""
+    """Log done/total, rate and ETA at most every ``every`` seconds, and once at the end.
 
-    def __init__(self, total: int, log: logging.Logger | Any, every: float = PROGRESS_EVERY_SECONDS) -> None:
+    :param clock: monotonic seconds; injected by tests.
+    """
+
+    def __init__(
+        self,
+        total: int,
+        log: logging.Logger | Any,
+        every: float = PROGRESS_EVERY_SECONDS,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.total = total
         self.log = log
         self.every = every
-        self.started = time.monotonic()
+        self.clock = clock
+        self.started = clock()
         self.last = self.started
 
     def tick(self, done: int) -> None:
-        now = time.monotonic()
+        now = self.clock()
         if now - self.last >= self.every:
             self.last = now
             self._log(done, now)
 
     def finish(self, done: int) -> None:
-        self._log(done, time.monotonic())
+        self._log(done, self.clock())
 
     def _log(self, done: int, now: float) -> None:
         elapsed = max(now - self.started, 1e-9)

@@ -1,0 +1,178 @@
+"""How one logical request is retried: a budget of attempts, capped backoff with jitter, Retry-After."""
+
+from __future__ import annotations
+
+import random
+import threading
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import requests
+from urllib3.util import Retry
+
+from whatcounts_provider.hooks._answers import is_retryable
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from whatcounts_provider.hooks._settings import WhatCountsSettings
+    from whatcounts_provider.hooks._throttle import Throttle
+
+# Worth another attempt. A TLS failure (SSLError, a ConnectionError) is not: a certificate
+# problem does not fix itself between attempts.
+_TRANSIENT_ERRORS = (requests.ConnectionError, requests.Timeout)
+
+
+class Answer(NamedTuple):
+    """The final answer to one logical request; ``gave_up_after`` is set when retries ran out."""
+
+    response: requests.Response
+    gave_up_after: int | None = None
+
+
+class Tally:
+    """The HTTP attempts of one logical request, retries included; complete even when it raised."""
+
+    __slots__ = ("attempts",)
+
+    def __init__(self) -> None:
+        self.attempts = 0
+
+
+class RetryPolicy:
+    """Send a request until it gets an answer worth keeping or runs out of attempts.
+
+    Transient answers (429, 5xx other than WhatCounts' "no subscription") and network failures
+    are retried. The wait before attempt ``n + 1`` is ``min(backoff_max, backoff_initial * 2**(n-1))``
+    plus a jitter of up to ``backoff_initial``; a valid ``Retry-After`` replaces it (capped at
+    ``retry_after_max``) and pauses the run's :class:`Throttle`, so every worker waits, not only
+    the one that was told. One policy serves all calls and threads of a hook.
+
+    :param attempts: attempts per logical request (1 + retries).
+    :param backoff_initial: first backoff in seconds (0 retries at once).
+    :param backoff_max: longest backoff in seconds, before jitter.
+    :param retry_after_max: the longest ``Retry-After`` honoured; longer ones are capped and logged.
+    :param sleep: how to wait; the hook's sleep is interrupted by a cancel.
+    :param log: where retries are logged (WARNING, masked labels only).
+    :param describe: a safe description of a network failure (no URL path: it holds the phone).
+    :param rand: a float in [0, 1) for the jitter; injected by tests.
+    """
+
+    def __init__(
+        self,
+        *,
+        attempts: int,
+        backoff_initial: float,
+        backoff_max: float,
+        retry_after_max: float,
+        sleep: Callable[[float], object],
+        log: Any,
+        describe: Callable[[BaseException], str],
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        self.attempts = attempts
+        self.backoff_initial = backoff_initial
+        self.backoff_max = backoff_max
+        self.retry_after_max = retry_after_max
+        self._sleep = sleep
+        self._log = log
+        self._describe = describe
+        self._rand = rand
+        self._lock = threading.Lock()
+        self._retries = 0
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: WhatCountsSettings,
+        *,
+        sleep: Callable[[float], object],
+        log: Any,
+        describe: Callable[[BaseException], str],
+    ) -> RetryPolicy:
+        """The policy of a resolved connection (hook argument > extra > default for every knob)."""
+        return cls(
+            attempts=settings.max_retries + 1,
+            backoff_initial=settings.retry_backoff_initial,
+            backoff_max=settings.retry_backoff_max,
+            retry_after_max=settings.retry_after_max,
+            sleep=sleep,
+            log=log,
+            describe=describe,
+        )
+
+    @property
+    def retries(self) -> int:
+        """Retries made so far through this policy (all calls, all threads)."""
+        return self._retries
+
+    def backoff(self, failed_attempt: int) -> float:
+        """Seconds to wait after attempt number ``failed_attempt`` (1-based) failed."""
+        base = min(self.backoff_max, self.backoff_initial * 2 ** (failed_attempt - 1))
+        return float(base + self.backoff_initial * self._rand())
+
+    def send(
+        self,
+        attempt: Callable[[], requests.Response],
+        *,
+        throttle: Throttle,
+        label: Callable[[], str],
+        tally: Tally | None = None,
+        attempts: int | None = None,
+    ) -> Answer:
+        """Run ``attempt`` (one HTTP exchange) until its answer is final; return that answer.
+
+        :param throttle: every attempt, retries included, takes a slot from it first.
+        :param label: builds the masked description used in retry logs (only when needed).
+        :param tally: counts this request's attempts, also when it raises.
+        :param attempts: overrides the policy's budget (``test_connection`` uses 1).
+        :raises requests.ConnectionError, requests.Timeout: the last network failure, when
+            the budget ran out (or at once for a TLS failure).
+        """
+        budget = attempts or self.attempts
+        tally = tally or Tally()
+        number = 0
+        while True:
+            number += 1
+            tally.attempts += 1
+            throttle.acquire()
+            try:
+                response = attempt()
+            except _TRANSIENT_ERRORS as exc:
+                if isinstance(exc, requests.exceptions.SSLError) or number >= budget:
+                    raise
+                reason, delay, note = self._describe(exc), self.backoff(number), ""
+            else:
+                if not is_retryable(response):
+                    return Answer(response)
+                if number >= budget:
+                    return Answer(response, gave_up_after=number)
+                reason = f"HTTP {response.status_code}"
+                delay, note = self._wait_for(response, number, throttle)
+            with self._lock:
+                self._retries += 1
+            self._log.warning(
+                "%s: %s on attempt %d; retrying in %.2f s%s", label(), reason, number, delay, note
+            )
+            self._sleep(delay)
+
+    def _wait_for(self, response: requests.Response, number: int, throttle: Throttle) -> tuple[float, str]:
+        """The wait after a transient answer, and a note for the log when Retry-After was capped."""
+        asked = retry_after(response)
+        if asked is None:
+            return self.backoff(number), ""
+        delay = min(asked, self.retry_after_max)
+        throttle.pause(delay)  # slow every worker, not only the one that was told
+        if asked > self.retry_after_max:
+            return delay, f" (Retry-After {asked:g} s capped to {self.retry_after_max:g} s)"
+        return delay, ""
+
+
+def retry_after(response: requests.Response) -> float | None:
+    """Seconds asked for by the answer's ``Retry-After`` header (seconds or HTTP date), if valid."""
+    header = response.headers.get("Retry-After")
+    if not header:
+        return None
+    try:
+        return max(0.0, float(Retry().parse_retry_after(header)))
+    except Exception:
+        return None
