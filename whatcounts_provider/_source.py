@@ -76,7 +76,15 @@ class _Location:
                     )
                 return cls.local(url2pathname(unquote(parts.path)), shown=text)
             if len(parts.scheme) > 1 and "://" in text:
-                return cls.object_storage(object_storage_path_class()(text))
+                try:
+                    path = object_storage_path_class()(text)
+                except Exception as exc:  # 3.x checks the scheme here ("Unsupported filesystem")
+                    message = str(exc).replace(text, safe_uri(text))[:300]
+                    raise WhatCountsSourceError(
+                        f"source {safe_uri(text)} cannot be opened: {type(exc).__name__}: {message}",
+                        uri=safe_uri(text),
+                    ) from exc
+                return cls.object_storage(path)
             return cls.local(text, shown=text)
         path_class = object_storage_path_class()
         if isinstance(source, path_class):
@@ -198,30 +206,25 @@ def _csv_records(
     reader: Iterator[list[str]], uri: str, keys: list[str], index: dict[str, int | None], default: Any
 ) -> Iterator[Row]:
     width = len(keys)
-
-    def cell(cells: list[str], key: str) -> str | None:
-        position = index[key]
-        return cells[position] if position is not None and position < len(cells) else None
-
+    # A column the file lacks reads the None appended after the row's cells.
+    phone_at, code_at, requested_at = (width if (at := index[key]) is None else at for key in INPUT_KEYS)
     number = 0
     try:
         for cells in reader:
             if not cells:  # a blank line is no record
                 continue
             number += 1
-            if len(cells) > width and any(extra.strip() for extra in cells[width:]):
-                error = f"row {number} has {len(cells)} cells but the header has {width} (an unquoted comma?)"
-                yield Row(number, cells, None, default, error=error)
-                continue
+            count = len(cells)
+            if count > width:
+                if any(extra.strip() for extra in cells[width:]):
+                    error = f"row {number} has {count} cells but the header has {width} (an unquoted comma?)"
+                    yield Row(number, cells, None, default, error=error)
+                    continue
+                cells = cells[:width]  # trailing empty cells are no data
+                count = width
             record = dict(zip(keys, cells, strict=False))  # a short row lacks its last cells
-            yield make_row(
-                number,
-                record,
-                cell(cells, "phone"),
-                cell(cells, "sender_code"),
-                cell(cells, "requested_at"),
-                default,
-            )
+            padded: list[str | None] = [*cells, *([None] * (width + 1 - count))]
+            yield make_row(number, record, padded[phone_at], padded[code_at], padded[requested_at], default)
     except _READ_ERRORS as exc:
         raise _read_error(uri, exc, f"after row {number}") from exc
 
