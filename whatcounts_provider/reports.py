@@ -240,7 +240,7 @@ def _problems(report: dict[str, Any], unexpected: list[str]) -> list[str]:
     expected, reported = report["chunks_expected"], report["chunks_reported"]
     if reported < expected:
         named = report["missing_chunks"]
-        which = f": {_listed(named)}" if named else " (their records would carry no source to name them by)"
+        which = f": {_listed(named)}" if named else " (unnamed: their records carry no source or map_index)"
         problems.append(f"{expected - reported} of {expected} chunks did not report{which}")
     elif reported > expected:
         problems.append(
