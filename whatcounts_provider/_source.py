@@ -84,7 +84,7 @@ class _Location:
                         f"source {safe_uri(text)} cannot be opened: {type(exc).__name__}: {message}",
                         uri=safe_uri(text),
                     ) from exc
-                return cls.object_storage(path)
+                return cls.object_storage(path, shown=text)
             return cls.local(text, shown=text)
         path_class = object_storage_path_class()
         if isinstance(source, path_class):
@@ -101,8 +101,9 @@ class _Location:
         return cls(shown, os.path.basename(path), lambda: open(path, "rb"))
 
     @classmethod
-    def object_storage(cls, path: Any) -> _Location:
-        return cls(str(path), str(path.name), lambda: path.open("rb"))
+    def object_storage(cls, path: Any, *, shown: str | None = None) -> _Location:
+        # A URI given as text is shown as given: some versions render unknown schemes differently.
+        return cls(shown or str(path), str(path.name), lambda: path.open("rb"))
 
 
 def open_source(source: Any, *, sender_code: Any, columns: Mapping[str, str]) -> RowStream:
