@@ -107,6 +107,39 @@ class RowStream(Iterator[Row]):
         self.close()
 
 
+class InFlight:
+    """Feed rows to the hook as pairs and find each outcome's row again, holding only rows in flight.
+
+    The hook numbers its outcomes by 0-based position in the pairs it was given; every row is
+    passed on (a row with an ``error`` as ``(None, code)``, which the hook reports invalid without
+    a request), so an outcome's ``index`` is its row's ``row - 1``::
+
+        rows = InFlight(read_rows(source=..., sender_code=...))
+        for outcome in hook.stop_sms_pairs(rows.pairs(), ...):
+            row = rows.pop(outcome.index)  # row.error, if set, is the reason to report
+
+    :param rows: the rows, e.g. a :class:`RowStream`.
+    """
+
+    def __init__(self, rows: Iterable[Row]) -> None:
+        self._rows = rows
+        self._pending: dict[int, Row] = {}
+
+    def pairs(self) -> Iterator[tuple[Any, Any]]:
+        """``(phone, sender_code)`` of each row, in order, remembering the row until it is popped."""
+        for row in self._rows:
+            self._pending[row.row - 1] = row
+            yield row.pair
+
+    def pop(self, index: int) -> Row:
+        """The row behind the hook's outcome ``index`` (0-based), forgotten from now on."""
+        return self._pending.pop(index)
+
+    def __len__(self) -> int:
+        """Rows handed to the hook whose outcome has not been popped yet."""
+        return len(self._pending)
+
+
 def check_input_form(
     *,
     phones: Any = None,

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from whatcounts_provider.exceptions import WhatCountsError, WhatCountsInputError, WhatCountsSourceError
-from whatcounts_provider.inputs import Row, check_input_form, json_safe, read_rows
+from whatcounts_provider.inputs import InFlight, Row, check_input_form, json_safe, read_rows
 from whatcounts_provider.operators._bulk_report import coerce_phones
 
 if TYPE_CHECKING:
@@ -617,3 +617,17 @@ def test_a_big_source_is_streamed_in_bounded_memory(tmp_path: Path, name: str, c
     assert last.phone == f"1206{2_000_000 + count - 1}"
     assert peak_at_first_row < 2 * 1024 * 1024
     assert peak < 20 * 1024 * 1024
+
+
+def test_in_flight_maps_outcome_indexes_back_to_rows_and_forgets_them() -> None:
+    rows = InFlight(read_rows(rows=(row for row in ROWS[:4]), sender_code=SENDER))
+    pairs = rows.pairs()
+    assert [next(pairs), next(pairs)] == [("12065959696", "11111"), (2065550000, SENDER)]
+    assert len(rows) == 2
+    assert rows.pop(1).requested_at == "2026-11-20T10:00:00Z"  # outcomes may come out of order
+    assert rows.pop(0).row == 1
+    assert len(rows) == 0
+    assert list(pairs) == [("2065550101", SENDER), (None, SENDER)]  # the list item: no phone to send
+    assert rows.pop(3).error == "row 4 is a list, not a mapping with 'phone' and 'sender_code'"
+    with pytest.raises(KeyError):
+        rows.pop(0)
