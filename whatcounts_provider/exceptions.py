@@ -63,3 +63,33 @@ class WhatCountsBulkError(WhatCountsError):
     def __init__(self, message: str, *, summary: dict[str, object]) -> None:
         super().__init__(message)
         self.summary = summary
+
+
+class WhatCountsInputError(WhatCountsConfigError, TypeError):
+    """The bulk operator's ``phones`` / ``rows`` / ``source`` / ``columns`` arguments are unusable.
+
+    Raised before any request: not exactly one input form, a value of the wrong type, text
+    that is not a list, or unknown ``columns`` keys. Also a ``TypeError``, as ``phones`` of the
+    wrong type always was.
+    """
+
+
+class WhatCountsSourceError(WhatCountsError, ValueError):
+    """A ``source`` file cannot be used: missing, unreadable, an unknown extension, a missing
+    column, or (mid-stream) content that cannot be decoded.
+
+    The message names the file (URI without credentials) and, for a column, the name the file
+    should have. ``uri`` is that credential-free location.
+    """
+
+    def __init__(self, message: str, *, uri: str = "") -> None:
+        # uri has a default so that unpickling (cls(*args), then __dict__) works.
+        super().__init__(message)
+        self.uri = uri
+
+
+class WhatCountsIncompleteRunError(WhatCountsBulkError):
+    """A scaled-out run is not complete: fewer chunks reported than were mapped, a chunk
+    reported that it aborted, or some phone failed or is invalid. ``summary`` is the merged
+    report (see :func:`whatcounts_provider.reports.merge_stop_reports`).
+    """

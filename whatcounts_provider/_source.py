@@ -1,0 +1,304 @@
+"""Streaming a bulk ``source`` file (CSV with a header row, or JSON Lines; optionally gzip) as rows.
+
+The file is opened, and its header (CSV) or first record (JSON Lines) checked, when the stream
+is created, so a missing file or column fails before any request. After that one line is read
+at a time: memory does not grow with the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import os
+import zlib
+from typing import IO, TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.request import url2pathname
+
+from whatcounts_provider.exceptions import WhatCountsInputError, WhatCountsSourceError
+from whatcounts_provider.inputs import INPUT_KEYS, Row, RowStream, make_row
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Mapping
+
+_EXTENSIONS = "use .csv, .jsonl or .ndjson, optionally followed by .gz"
+# A line that is not JSON is kept in the record as evidence, shortened to this many characters.
+_MAX_BAD_LINE = 1000
+# What a broken file raises mid-read: bad UTF-8, a corrupt or truncated gzip, a NUL in a CSV.
+_READ_ERRORS = (UnicodeDecodeError, OSError, EOFError, zlib.error, csv.Error)
+
+
+def object_storage_path_class() -> type[Any]:
+    """Airflow's ``ObjectStoragePath``: ``airflow.sdk`` on 3.x, ``airflow.io.path`` on 2.11."""
+    try:
+        from airflow.sdk import ObjectStoragePath
+    except ImportError:  # Airflow 2.11
+        from airflow.io.path import ObjectStoragePath  # type: ignore[no-redef,attr-defined,unused-ignore]
+    cls: type[Any] = ObjectStoragePath
+    return cls
+
+
+def safe_uri(text: str) -> str:
+    """``text`` fit for a message: a URI's password and query replaced by ``***``; a path as is."""
+    parts = urlsplit(text)
+    if not parts.scheme or len(parts.scheme) == 1:  # a local path (or a Windows drive letter)
+        return text
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, host = netloc.rsplit("@", 1)
+        user, has_password, _ = userinfo.partition(":")
+        netloc = f"{user}:***@{host}" if has_password else f"{user}@{host}"
+    return urlunsplit((parts.scheme, netloc, parts.path, "***" if parts.query else "", ""))
+
+
+class _Location:
+    """Where a source is: the name shown in messages, the file name, and how to open it."""
+
+    def __init__(self, raw: str, name: str, opener: Callable[[], IO[bytes]]) -> None:
+        self.raw = raw
+        self.uri = safe_uri(raw)
+        self.name = name
+        self.open = opener
+
+    @classmethod
+    def of(cls, source: Any) -> _Location:
+        if isinstance(source, str):
+            text = source.strip()
+            if not text:
+                raise WhatCountsInputError("source is empty: give a path, a URI or an ObjectStoragePath")
+            parts = urlsplit(text)
+            if parts.scheme.lower() == "file":
+                if parts.netloc not in ("", "localhost"):
+                    raise WhatCountsInputError(
+                        f"source {safe_uri(text)} names host {parts.netloc!r}: a file:// URI must be local"
+                    )
+                return cls.local(url2pathname(unquote(parts.path)), shown=text)
+            if len(parts.scheme) > 1 and "://" in text:
+                try:
+                    path = object_storage_path_class()(text)
+                except Exception as exc:  # 3.x checks the scheme here ("Unsupported filesystem")
+                    message = str(exc).replace(text, safe_uri(text))[:300]
+                    raise WhatCountsSourceError(
+                        f"source {safe_uri(text)} cannot be opened: {type(exc).__name__}: {message}",
+                        uri=safe_uri(text),
+                    ) from exc
+                return cls.object_storage(path, shown=text)
+            return cls.local(text, shown=text)
+        path_class = object_storage_path_class()
+        if isinstance(source, path_class):
+            return cls.object_storage(source)
+        if isinstance(source, os.PathLike):
+            return cls.local(os.fspath(source), shown=os.fspath(source))
+        raise WhatCountsInputError(
+            f"source must be a path, a URI or an ObjectStoragePath, got {type(source).__name__}"
+        )
+
+    @classmethod
+    def local(cls, path: str | bytes, *, shown: str | bytes) -> _Location:
+        path, shown = os.fsdecode(path), os.fsdecode(shown)
+        return cls(shown, os.path.basename(path), lambda: open(path, "rb"))
+
+    @classmethod
+    def object_storage(cls, path: Any, *, shown: str | None = None) -> _Location:
+        # A URI given as text is shown as given: some versions render unknown schemes differently.
+        return cls(shown or str(path), str(path.name), lambda: path.open("rb"))
+
+
+def open_source(source: Any, *, sender_code: Any, columns: Mapping[str, str]) -> RowStream:
+    """Open ``source`` and check it; return its rows. See :func:`whatcounts_provider.inputs.read_rows`."""
+    where = _Location.of(source)
+    kind, compressed = _kind(where)
+    binary = _open(where)
+    try:
+        stream: IO[bytes] | gzip.GzipFile = gzip.GzipFile(fileobj=binary, mode="rb") if compressed else binary
+        # utf-8-sig drops the byte-order mark that spreadsheet programs write.
+        text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="" if kind == "csv" else None)
+        names = {key: columns.get(key, key) for key in INPUT_KEYS}
+        rows = (_csv_rows if kind == "csv" else _jsonl_rows)(text, where.uri, names, columns, sender_code)
+    except BaseException:
+        binary.close()
+        raise
+
+    def close() -> None:
+        text.close()
+        binary.close()  # GzipFile leaves the file it was given open
+
+    return RowStream(rows, form="source", uri=where.uri, closer=close)
+
+
+def _kind(where: _Location) -> tuple[str, bool]:
+    name = where.name.lower()
+    compressed = name.endswith(".gz")
+    if compressed:
+        name = name[: -len(".gz")]
+    if name.endswith(".csv"):
+        return "csv", compressed
+    if name.endswith((".jsonl", ".ndjson")):
+        return "jsonl", compressed
+    raise WhatCountsSourceError(f"source {where.uri} has an unknown extension: {_EXTENSIONS}", uri=where.uri)
+
+
+def _open(where: _Location) -> IO[bytes]:
+    uri = where.uri
+    try:
+        return where.open()
+    except FileNotFoundError as exc:
+        raise WhatCountsSourceError(f"source {uri} does not exist", uri=uri) from exc
+    except IsADirectoryError as exc:
+        raise WhatCountsSourceError(f"source {uri} is a directory, not a file", uri=uri) from exc
+    except PermissionError as exc:
+        raise WhatCountsSourceError(f"source {uri} cannot be read: permission denied", uri=uri) from exc
+    except ImportError as exc:
+        raise WhatCountsSourceError(
+            f"source {uri} cannot be opened: {exc} (install the package for its scheme, e.g. the "
+            "Airflow provider that registers it)",
+            uri=uri,
+        ) from exc
+    except Exception as exc:  # fsspec back ends raise their own types (botocore, aiohttp, ...)
+        raise WhatCountsSourceError(
+            f"source {uri} cannot be opened: {type(exc).__name__}: {_scrubbed(exc, where)}", uri=uri
+        ) from exc
+
+
+def _scrubbed(exc: BaseException, where: _Location) -> str:
+    """The back end's message, shortened, without the credentials the raw URI may hold."""
+    return str(exc).replace(where.raw, where.uri)[:300]
+
+
+def _read_error(uri: str, exc: BaseException, after: str) -> WhatCountsSourceError:
+    reason = "it is not UTF-8" if isinstance(exc, UnicodeDecodeError) else f"{type(exc).__name__}: {exc}"
+    return WhatCountsSourceError(f"source {uri} cannot be read {after}: {reason}", uri=uri)
+
+
+def _missing(uri: str, name: str, key: str, columns: Mapping[str, str], found: list[str], what: str) -> str:
+    renamed = f" (columns={dict(columns)!r})" if key in columns else ""
+    why = " and the operator has no sender_code" if key == "sender_code" else ""
+    hint = "" if renamed else f"; name the file's {what} with columns={{{key!r}: ...}}"
+    listed = ", ".join(repr(item) for item in found[:50]) or "none"
+    more = f" (and {len(found) - 50} more)" if len(found) > 50 else ""
+    return f"source {uri} has no {what} {name!r}{renamed}{why}; its {what}s are: {listed}{more}{hint}"
+
+
+def _required(sender_code: Any) -> tuple[str, ...]:
+    return ("phone",) if sender_code is not None else ("phone", "sender_code")
+
+
+def _csv_rows(
+    text: IO[str], uri: str, names: dict[str, str], columns: Mapping[str, str], sender_code: Any
+) -> Iterator[Row]:
+    reader = csv.reader(text)
+    try:
+        header = next(reader, None)
+    except _READ_ERRORS as exc:
+        raise _read_error(uri, exc, "(its header row)") from exc
+    if not header or not any(cell.strip() for cell in header):
+        raise WhatCountsSourceError(f"source {uri} has no header row: it is empty", uri=uri)
+    keys = _unique([cell.strip() for cell in header])
+    for key in _required(sender_code):
+        if names[key] not in keys:
+            raise WhatCountsSourceError(_missing(uri, names[key], key, columns, keys, "column"), uri=uri)
+    index = {key: keys.index(names[key]) if names[key] in keys else None for key in INPUT_KEYS}
+    return _csv_records(reader, uri, keys, index, sender_code)
+
+
+def _csv_records(
+    reader: Iterator[list[str]], uri: str, keys: list[str], index: dict[str, int | None], default: Any
+) -> Iterator[Row]:
+    width = len(keys)
+    # A column the file lacks reads the None appended after the row's cells.
+    phone_at, code_at, requested_at = (width if (at := index[key]) is None else at for key in INPUT_KEYS)
+    number = 0
+    try:
+        for cells in reader:
+            if not cells:  # a blank line is no record
+                continue
+            number += 1
+            count = len(cells)
+            if count > width:
+                if any(extra.strip() for extra in cells[width:]):
+                    error = f"row {number} has {count} cells but the header has {width} (an unquoted comma?)"
+                    yield Row(number, cells, None, default, error=error)
+                    continue
+                cells = cells[:width]  # trailing empty cells are no data
+                count = width
+            record = dict(zip(keys, cells, strict=False))  # a short row lacks its last cells
+            padded: list[str | None] = [*cells, *([None] * (width + 1 - count))]
+            yield make_row(number, record, padded[phone_at], padded[code_at], padded[requested_at], default)
+    except _READ_ERRORS as exc:
+        raise _read_error(uri, exc, f"after row {number}") from exc
+
+
+def _unique(names: list[str]) -> list[str]:
+    """Header names made unique (``a``, ``a (2)``), so no cell is lost from a row's ``input``."""
+    seen: dict[str, int] = {}
+    unique = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        unique.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
+    return unique
+
+
+def _jsonl_rows(
+    text: IO[str], uri: str, names: dict[str, str], columns: Mapping[str, str], sender_code: Any
+) -> Iterator[Row]:
+    lines = enumerate(text, start=1)
+    try:
+        first = next(((n, line) for n, line in lines if line.strip()), None)
+    except _READ_ERRORS as exc:
+        raise _read_error(uri, exc, "(its first line)") from exc
+    if first is None:
+        raise WhatCountsSourceError(f"source {uri} has no records: it is empty", uri=uri)
+    try:
+        record = json.loads(first[1])
+    except (ValueError, RecursionError):
+        record = None  # reported as an invalid row by the generator
+    if isinstance(record, dict):
+        for key in _required(sender_code):
+            if names[key] not in record:
+                found = [str(item) for item in record]
+                message = _missing(uri, names[key], key, columns, found, "key")
+                message = message.replace(" has no key", "'s first record has no key")
+                raise WhatCountsSourceError(message, uri=uri)
+    return _jsonl_records(first, lines, uri, names, sender_code)
+
+
+def _jsonl_records(
+    first: tuple[int, str], lines: Iterator[tuple[int, str]], uri: str, names: dict[str, str], default: Any
+) -> Iterator[Row]:
+    number = 0
+    line_number = first[0]
+    pending: Iterator[tuple[int, str]] = iter([first])
+    try:
+        for source_lines in (pending, lines):
+            for line_number, line in source_lines:
+                stripped = line.strip()
+                if not stripped:
+                    continue
+                number += 1
+                yield _jsonl_row(number, line_number, stripped, names, default)
+    except _READ_ERRORS as exc:
+        raise _read_error(uri, exc, f"after line {line_number}") from exc
+
+
+def _jsonl_row(number: int, line_number: int, line: str, names: dict[str, str], default: Any) -> Row:
+    try:
+        record = json.loads(line)
+    except (ValueError, RecursionError) as exc:
+        shown = line if len(line) <= _MAX_BAD_LINE else f"{line[:_MAX_BAD_LINE]}... ({len(line)} characters)"
+        reason = getattr(exc, "msg", None) or str(exc)
+        error = f"row {number} (line {line_number}) is not JSON: {reason}"
+        return Row(number, shown, None, default, error=error)
+    if not isinstance(record, dict):
+        kind = "null" if record is None else type(record).__name__
+        error = f"row {number} (line {line_number}) is a JSON {kind}, not an object"
+        return Row(number, record, None, default, error=error)
+    return make_row(
+        number,
+        record,
+        record.get(names["phone"]),
+        record.get(names["sender_code"]),
+        record.get(names["requested_at"]),
+        default,
+    )
