@@ -1,0 +1,264 @@
+"""ReceiptWriter: the receipt line, part files, flushing by count and by time, summaries."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import threading
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from whatcounts_provider import __version__
+from whatcounts_provider.receipts import (
+    RECEIPT_KEYS,
+    SUMMARY_NAME,
+    ReceiptsFolder,
+    ReceiptWriter,
+    TaskIdentity,
+    is_part_name,
+    iter_receipts,
+    task_instance_folder,
+)
+
+IDENTITY = TaskIdentity("opt_out", "manual__2026-11-25T16:00:00+00:00", "stop", 3, 2)
+SENDER = "2065551212"
+START = datetime(2026, 11, 25, 16, 0, tzinfo=timezone.utc)  # a Wednesday
+
+
+class FakeClock:
+    def __init__(self, start: datetime = START) -> None:
+        self.now = start
+        self._lock = threading.Lock()
+
+    def __call__(self) -> datetime:
+        with self._lock:
+            return self.now
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self.now += timedelta(seconds=seconds)
+
+
+def stop_fields(row: int, **extra: Any) -> dict[str, Any]:
+    phone = f"1206{2_000_000 + row}"
+    return {
+        "row": row,
+        "input": phone,
+        "phone": phone,
+        "sender_code": SENDER,
+        "status": "stopped",
+        "attempts": 1,
+        **extra,
+    }
+
+
+def part_files(folder: ReceiptsFolder) -> list[str]:
+    return [name for _, name in folder.files() if is_part_name(name)]
+
+
+def test_round_trip_every_status(location: str) -> None:
+    folder = task_instance_folder(location, IDENTITY)
+    clock = FakeClock()
+    record = {"total": 5, "stopped": 1}
+    api_record = {"id": 7, "smsSubscriberId": 9, "phone": "12062000001"}
+    with ReceiptWriter(folder, IDENTITY, clock=clock, background=False) as writer:
+        writer.add(stop_fields(1, whatcounts=api_record, requested_at="2026-11-20T09:00:00-05:00"))
+        writer.add(stop_fields(2, status="not_subscribed", requested_at=1763654400))
+        writer.add({"row": 3, "input": {"phone": True}, "status": "invalid", "error": "not a phone"})
+        writer.add(stop_fields(4, status="failed", error="HTTP 503", attempts=5))
+        writer.add({**stop_fields(1), "row": 5, "status": "duplicate"})
+        writer.close(record)
+
+    receipts = list(iter_receipts(folder.uri))
+    assert [r["row"] for r in receipts] == [1, 2, 3, 4, 5]
+    assert [r["status"] for r in receipts] == ["stopped", "not_subscribed", "invalid", "failed", "duplicate"]
+    first = receipts[0]
+    assert first["whatcounts"] == api_record
+    assert first["requested_at"] == "2026-11-20T14:00:00.000000+00:00"
+    assert first["processed_at"] == "2026-11-25T16:00:00.000000+00:00"
+    assert first["business_days_to_honour"] == 3  # Fri 20 -> Mon, Tue, Wed 25
+    assert receipts[1]["requested_at"] == "2025-11-20T16:00:00.000000+00:00"
+    assert receipts[2]["input"] == {"phone": True}
+    assert receipts[2]["phone"] is None and receipts[2]["requested_at"] is None
+    assert receipts[2]["business_days_to_honour"] is None
+    assert receipts[3]["error"] == "HTTP 503" and receipts[3]["attempts"] == 5
+    for receipt in receipts:
+        assert (receipt["dag_id"], receipt["run_id"], receipt["task_id"]) == ("opt_out", IDENTITY.run_id, "stop")
+        assert (receipt["map_index"], receipt["try_number"]) == (3, 2)
+        assert receipt["provider_version"] == __version__
+    # The same receipts read from the whole receipts_path (a run's or DAG's folder works alike).
+    assert list(iter_receipts(location)) == receipts
+
+    summaries = [(rel, name) for rel, name in folder.files() if name == SUMMARY_NAME]
+    assert len(summaries) == 1
+    summary = json.loads(folder.read_bytes(*summaries[0]))
+    assert summary["record"] == record
+    assert summary["receipts"] == 5
+    assert summary["by_status"] == {"duplicate": 1, "failed": 1, "invalid": 1, "not_subscribed": 1, "stopped": 1}
+    assert summary["try_number"] == 2 and summary["error"] is None
+    assert summary["parts"] == part_files(folder)
+
+
+def test_receipt_line_has_exactly_the_contract_keys(tmp_path: Any) -> None:
+    folder = task_instance_folder(tmp_path, IDENTITY)
+    with ReceiptWriter(folder, IDENTITY, background=False) as writer:
+        writer.add(stop_fields(1))
+    (part,) = [p for p in tmp_path.rglob("part-*.jsonl")]
+    line = json.loads(part.read_text().splitlines()[0])
+    assert list(line) == list(RECEIPT_KEYS)
+    assert set(RECEIPT_KEYS) == {
+        "row", "input", "phone", "sender_code", "status", "error", "whatcounts", "requested_at",
+        "processed_at", "business_days_to_honour", "attempts", "dag_id", "run_id", "task_id",
+        "map_index", "try_number", "provider_version",
+    }  # fmt: skip
+    processed = datetime.fromisoformat(line["processed_at"])
+    assert processed.utcoffset() == timedelta(0)
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"row": 1, "input": "x", "status": "already_done"}, "already_done"),
+        ({"row": 1, "input": "x", "status": "stopped", "extra": 1}, "unknown receipt fields"),
+        ({"input": "x", "status": "stopped"}, "'row'"),
+        ({"row": 1, "input": "x", "status": "stopped", "requested_at": "yesterday"}, "'yesterday'"),
+    ],
+)
+def test_bad_fields_are_refused_before_anything_is_written(
+    tmp_path: Any, fields: dict[str, Any], message: str
+) -> None:
+    folder = task_instance_folder(tmp_path, IDENTITY)
+    writer = ReceiptWriter(folder, IDENTITY, background=False)
+    with pytest.raises(ValueError, match=message):
+        writer.add(fields)
+    writer.flush()
+    assert part_files(folder) == []
+
+
+def test_gzip_parts_round_trip(location: str) -> None:
+    folder = task_instance_folder(location, IDENTITY)
+    with ReceiptWriter(folder, IDENTITY, compress=True, max_receipts=3, background=False) as writer:
+        for row in range(1, 8):
+            writer.add(stop_fields(row))
+    parts = part_files(folder)
+    assert len(parts) == 3 and all(name.endswith(".jsonl.gz") for name in parts)
+    rel = next(rel for rel, name in folder.files() if name == parts[0])
+    lines = gzip.decompress(folder.read_bytes(rel, parts[0])).decode().splitlines()
+    assert [json.loads(line)["row"] for line in lines] == [1, 2, 3]
+    assert [r["row"] for r in iter_receipts(folder.uri)] == list(range(1, 8))
+
+
+def test_flush_by_count_writes_whole_batches_and_the_rest_at_close(tmp_path: Any) -> None:
+    folder = task_instance_folder(tmp_path, IDENTITY)
+    writer = ReceiptWriter(folder, IDENTITY, clock=FakeClock(), background=False)
+    for row in range(1, 1000):
+        writer.add(stop_fields(row))
+    assert part_files(folder) == []  # 999 buffered, and no time passed
+    writer.add(stop_fields(1000))
+    assert len(part_files(folder)) == 1  # the 1,000th receipt flushes, without waiting
+    for row in range(1001, 1251):
+        writer.add(stop_fields(row))
+    assert len(part_files(folder)) == 1
+    writer.close()
+    parts = part_files(folder)
+    assert len(parts) == 2 and parts == sorted(parts)
+    rows = [r["row"] for r in iter_receipts(folder.uri)]
+    assert rows == list(range(1, 1251))
+
+
+def test_flush_by_time_is_decided_by_the_clock(tmp_path: Any) -> None:
+    clock = FakeClock()
+    folder = task_instance_folder(tmp_path, IDENTITY)
+    writer = ReceiptWriter(folder, IDENTITY, clock=clock, background=False)
+    assert writer.flush_due() is False  # nothing buffered
+    writer.add(stop_fields(1))
+    clock.advance(3)
+    writer.add(stop_fields(2))
+    clock.advance(1.5)
+    assert writer.flush_due() is False  # the oldest has waited 4.5 s
+    assert part_files(folder) == []
+    clock.advance(0.5)
+    assert writer.flush_due() is True  # 5 s: both receipts go, in one part
+    assert len(part_files(folder)) == 1
+    assert [r["row"] for r in iter_receipts(folder.uri)] == [1, 2]
+    clock.advance(60)
+    assert writer.flush_due() is False  # an empty buffer writes no empty part
+    writer.add(stop_fields(3))
+    clock.advance(4)
+    assert writer.flush_due() is False  # the clock restarts with the first new receipt
+    writer.close()
+    assert len(part_files(folder)) == 2
+
+
+def test_background_thread_flushes_when_no_receipt_arrives(tmp_path: Any) -> None:
+    """The timer thread runs for real; the test steps it (``ticker``) and the fake clock, so
+    the outcome does not depend on how fast the machine is."""
+    clock = FakeClock()
+    ticks = threading.Semaphore(0)
+    done = threading.Event()
+    calls: list[float] = []
+
+    def ticker(interval: float) -> None:
+        calls.append(interval)
+        done.set()
+        ticks.acquire(timeout=30)
+
+    def step() -> None:
+        """Let the thread finish one check and start waiting again."""
+        done.clear()
+        ticks.release()
+        assert done.wait(30), "the flush thread did not come back"
+
+    folder = task_instance_folder(tmp_path, IDENTITY)
+    writer = ReceiptWriter(folder, IDENTITY, clock=clock, ticker=ticker)
+    assert done.wait(30)
+    writer.add(stop_fields(1))
+    for _ in range(3):
+        step()
+    assert part_files(folder) == []  # checked three times, but no time has passed
+    clock.advance(5)
+    step()  # no add() in between: only the thread can have written this part
+    assert len(part_files(folder)) == 1
+    assert all(interval <= 0.25 for interval in calls)  # checks at least 20 times per 5 s
+    ticks.release()
+    writer.close()
+    assert len(part_files(folder)) == 1
+
+
+def test_part_names_are_unique_when_a_try_number_repeats(location: str) -> None:
+    """``airflow tasks test`` runs the same try number again: nothing may be overwritten."""
+    folder = task_instance_folder(location, IDENTITY)
+    clock = FakeClock()  # even the same clock reading
+    for run in range(3):
+        with ReceiptWriter(folder, IDENTITY, clock=clock, max_receipts=2, background=False) as writer:
+            for row in range(1, 4):
+                writer.add(stop_fields(row, attempts=run))
+    files = list(folder.files())
+    parts = [name for _, name in files if is_part_name(name)]
+    assert len(parts) == 6 and len(set(parts)) == 6
+    assert all(name.startswith("part-002-") for name in parts)  # the try number is in the name
+    assert sum(1 for _, name in files if name == SUMMARY_NAME) == 3
+    assert len({rel for rel, _ in files}) == 3  # one try=... folder per run
+    assert sorted(r["attempts"] for r in iter_receipts(folder.uri)) == [0, 0, 0, 1, 1, 1, 2, 2, 2]
+
+
+def test_a_failing_try_still_flushes_and_writes_its_summary(tmp_path: Any) -> None:
+    folder = task_instance_folder(tmp_path, IDENTITY)
+    with pytest.raises(RuntimeError), ReceiptWriter(folder, IDENTITY, background=False) as writer:
+        writer.add(stop_fields(1))
+        raise RuntimeError("the task died")
+    assert [r["row"] for r in iter_receipts(folder.uri)] == [1]
+    (summary,) = tmp_path.rglob(SUMMARY_NAME)
+    assert json.loads(summary.read_text())["error"] == "RuntimeError"
+
+
+def test_local_writes_leave_no_temporary_files(tmp_path: Any) -> None:
+    folder = task_instance_folder(tmp_path, IDENTITY)
+    with ReceiptWriter(folder, IDENTITY, max_receipts=1, background=False) as writer:
+        for row in range(1, 4):
+            writer.add(stop_fields(row))
+    names = sorted(p.name for p in tmp_path.rglob("*") if p.is_file())
+    assert len(names) == 4 and names[-1] == SUMMARY_NAME
+    assert not [name for name in names if name.startswith(".")]
