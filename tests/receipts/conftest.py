@@ -3,42 +3,17 @@ Airflow ``aws`` connection and ``ObjectStoragePath`` exactly as a user's ``s3://
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import uuid
 from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.receipts.support import AWS_ENV, BUCKET, S3_CONN_ID, aws_connection
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
-
-S3_CONN_ID = "receipts_s3"
-BUCKET = "receipts"
-# Dummy credentials and no instance metadata: nothing can authenticate against, or reach, AWS.
-AWS_ENV = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_EC2_METADATA_DISABLED": "true",
-    "AWS_CONFIG_FILE": os.devnull,
-    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-}
-
-
-def aws_connection(endpoint: str) -> str:
-    """``AIRFLOW_CONN_<ID>`` JSON for an ``aws`` connection whose S3 endpoint is ``endpoint``."""
-    return json.dumps(
-        {
-            "conn_type": "aws",
-            "login": "testing",
-            "password": "testing",
-            "extra": {"endpoint_url": endpoint, "region_name": "us-east-1"},
-        }
-    )
 
 
 @pytest.fixture(scope="session")

@@ -22,6 +22,11 @@ from whatcounts_provider.receipts import ReceiptsFolder, ReceiptWriter, TaskIden
 MAX_SECONDS = 120  # a bound of its own: the loop ends even if the test never kills it
 
 
+def say(line: str) -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
 class _HalfThenDie:
     def __init__(self, handle: Any) -> None:
         self._handle = handle
@@ -58,7 +63,7 @@ def main() -> None:
     while time.monotonic() < deadline:
         part = len(writer.parts) + 1
         if row % args.batch == args.batch - 1:  # the next add flushes part `part`
-            print(f"before {part}", flush=True)
+            say(f"before {part}")
             if part == args.hold_before_part:
                 sys.stdin.readline()
             if part == args.die_inside_local_write:
@@ -75,7 +80,7 @@ def main() -> None:
             }
         )
         if len(writer.parts) >= part and row % args.batch == 0:
-            print(f"wrote {len(writer.parts)}", flush=True)
+            say(f"wrote {len(writer.parts)}")
 
 
 if __name__ == "__main__":

@@ -5,57 +5,21 @@ from __future__ import annotations
 import gzip
 import json
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
+from tests.receipts.support import IDENTITY, FakeClock, part_files, stop_fields
 from whatcounts_provider import __version__
 from whatcounts_provider.receipts import (
     RECEIPT_KEYS,
     SUMMARY_NAME,
-    ReceiptsFolder,
     ReceiptWriter,
-    TaskIdentity,
     is_part_name,
     iter_receipts,
     task_instance_folder,
 )
-
-IDENTITY = TaskIdentity("opt_out", "manual__2026-11-25T16:00:00+00:00", "stop", 3, 2)
-SENDER = "2065551212"
-START = datetime(2026, 11, 25, 16, 0, tzinfo=timezone.utc)  # a Wednesday
-
-
-class FakeClock:
-    def __init__(self, start: datetime = START) -> None:
-        self.now = start
-        self._lock = threading.Lock()
-
-    def __call__(self) -> datetime:
-        with self._lock:
-            return self.now
-
-    def advance(self, seconds: float) -> None:
-        with self._lock:
-            self.now += timedelta(seconds=seconds)
-
-
-def stop_fields(row: int, **extra: Any) -> dict[str, Any]:
-    phone = f"1206{2_000_000 + row}"
-    return {
-        "row": row,
-        "input": phone,
-        "phone": phone,
-        "sender_code": SENDER,
-        "status": "stopped",
-        "attempts": 1,
-        **extra,
-    }
-
-
-def part_files(folder: ReceiptsFolder) -> list[str]:
-    return [name for _, name in folder.files() if is_part_name(name)]
 
 
 def test_round_trip_every_status(location: str) -> None:
@@ -81,11 +45,17 @@ def test_round_trip_every_status(location: str) -> None:
     assert first["business_days_to_honour"] == 3  # Fri 20 -> Mon, Tue, Wed 25
     assert receipts[1]["requested_at"] == "2025-11-20T16:00:00.000000+00:00"
     assert receipts[2]["input"] == {"phone": True}
-    assert receipts[2]["phone"] is None and receipts[2]["requested_at"] is None
+    assert receipts[2]["phone"] is None
+    assert receipts[2]["requested_at"] is None
     assert receipts[2]["business_days_to_honour"] is None
-    assert receipts[3]["error"] == "HTTP 503" and receipts[3]["attempts"] == 5
+    assert receipts[3]["error"] == "HTTP 503"
+    assert receipts[3]["attempts"] == 5
     for receipt in receipts:
-        assert (receipt["dag_id"], receipt["run_id"], receipt["task_id"]) == ("opt_out", IDENTITY.run_id, "stop")
+        assert (receipt["dag_id"], receipt["run_id"], receipt["task_id"]) == (
+            "opt_out",
+            IDENTITY.run_id,
+            "stop",
+        )
         assert (receipt["map_index"], receipt["try_number"]) == (3, 2)
         assert receipt["provider_version"] == __version__
     # The same receipts read from the whole receipts_path (a run's or DAG's folder works alike).
@@ -96,8 +66,15 @@ def test_round_trip_every_status(location: str) -> None:
     summary = json.loads(folder.read_bytes(*summaries[0]))
     assert summary["record"] == record
     assert summary["receipts"] == 5
-    assert summary["by_status"] == {"duplicate": 1, "failed": 1, "invalid": 1, "not_subscribed": 1, "stopped": 1}
-    assert summary["try_number"] == 2 and summary["error"] is None
+    assert summary["by_status"] == {
+        "duplicate": 1,
+        "failed": 1,
+        "invalid": 1,
+        "not_subscribed": 1,
+        "stopped": 1,
+    }
+    assert summary["try_number"] == 2
+    assert summary["error"] is None
     assert summary["parts"] == part_files(folder)
 
 
@@ -143,7 +120,8 @@ def test_gzip_parts_round_trip(location: str) -> None:
         for row in range(1, 8):
             writer.add(stop_fields(row))
     parts = part_files(folder)
-    assert len(parts) == 3 and all(name.endswith(".jsonl.gz") for name in parts)
+    assert len(parts) == 3
+    assert all(name.endswith(".jsonl.gz") for name in parts)
     rel = next(rel for rel, name in folder.files() if name == parts[0])
     lines = gzip.decompress(folder.read_bytes(rel, parts[0])).decode().splitlines()
     assert [json.loads(line)["row"] for line in lines] == [1, 2, 3]
@@ -163,7 +141,8 @@ def test_flush_by_count_writes_whole_batches_and_the_rest_at_close(tmp_path: Any
     assert len(part_files(folder)) == 1
     writer.close()
     parts = part_files(folder)
-    assert len(parts) == 2 and parts == sorted(parts)
+    assert len(parts) == 2
+    assert parts == sorted(parts)
     rows = [r["row"] for r in iter_receipts(folder.uri)]
     assert rows == list(range(1, 1251))
 
@@ -237,7 +216,8 @@ def test_part_names_are_unique_when_a_try_number_repeats(location: str) -> None:
                 writer.add(stop_fields(row, attempts=run))
     files = list(folder.files())
     parts = [name for _, name in files if is_part_name(name)]
-    assert len(parts) == 6 and len(set(parts)) == 6
+    assert len(parts) == 6
+    assert len(set(parts)) == 6
     assert all(name.startswith("part-002-") for name in parts)  # the try number is in the name
     assert sum(1 for _, name in files if name == SUMMARY_NAME) == 3
     assert len({rel for rel, _ in files}) == 3  # one try=... folder per run
@@ -246,9 +226,14 @@ def test_part_names_are_unique_when_a_try_number_repeats(location: str) -> None:
 
 def test_a_failing_try_still_flushes_and_writes_its_summary(tmp_path: Any) -> None:
     folder = task_instance_folder(tmp_path, IDENTITY)
-    with pytest.raises(RuntimeError), ReceiptWriter(folder, IDENTITY, background=False) as writer:
-        writer.add(stop_fields(1))
-        raise RuntimeError("the task died")
+
+    def task() -> None:
+        with ReceiptWriter(folder, IDENTITY, background=False) as writer:
+            writer.add(stop_fields(1))
+            raise RuntimeError("the task died")
+
+    with pytest.raises(RuntimeError, match="the task died"):
+        task()
     assert [r["row"] for r in iter_receipts(folder.uri)] == [1]
     (summary,) = tmp_path.rglob(SUMMARY_NAME)
     assert json.loads(summary.read_text())["error"] == "RuntimeError"
@@ -260,5 +245,6 @@ def test_local_writes_leave_no_temporary_files(tmp_path: Any) -> None:
         for row in range(1, 4):
             writer.add(stop_fields(row))
     names = sorted(p.name for p in tmp_path.rglob("*") if p.is_file())
-    assert len(names) == 4 and names[-1] == SUMMARY_NAME
+    assert len(names) == 4
+    assert names[-1] == SUMMARY_NAME
     assert not [name for name in names if name.startswith(".")]
