@@ -5,19 +5,22 @@ from __future__ import annotations
 import gzip
 import json
 import threading
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 
-from tests.receipts.support import IDENTITY, FakeClock, part_files, stop_fields
+from tests.receipts.support import IDENTITY, SENDER, FakeClock, part_files, stop_fields
 from whatcounts_provider import __version__
 from whatcounts_provider.receipts import (
     RECEIPT_KEYS,
     SUMMARY_NAME,
+    ReceiptsError,
+    ReceiptsFolder,
     ReceiptWriter,
     is_part_name,
     iter_receipts,
+    receipt_is_late,
     task_instance_folder,
 )
 
@@ -248,3 +251,104 @@ def test_local_writes_leave_no_temporary_files(tmp_path: Any) -> None:
     assert len(names) == 4
     assert names[-1] == SUMMARY_NAME
     assert not [name for name in names if name.startswith(".")]
+
+
+def test_hook_outcomes_become_receipts(tmp_path: Any) -> None:
+    """The bulk hook's outcomes (attributes or mappings) map onto receipt lines; ``already_done``
+    pairs get no receipt at all."""
+
+    class Outcome:
+        def __init__(self, **fields: Any) -> None:
+            self.__dict__.update(fields)
+
+    api = {"id": 1, "phone": "12062000000"}
+    outcomes: list[Any] = [
+        Outcome(
+            index=0,
+            input="2062000000",
+            phone="12062000000",
+            sender_code=SENDER,
+            status="stopped",
+            error=None,
+            response=api,
+            attempts=2,
+        ),
+        {
+            "index": 1,
+            "input": {"phone": "x"},
+            "phone": None,
+            "sender_code": None,
+            "status": "invalid",
+            "error": "bad phone",
+            "response": None,
+            "attempts": 0,
+        },
+        Outcome(
+            index=2,
+            input="2062000001",
+            phone="12062000001",
+            sender_code=SENDER,
+            status="already_done",
+            error=None,
+            response=None,
+            attempts=0,
+        ),
+    ]
+    folder = task_instance_folder(tmp_path, IDENTITY)
+    with ReceiptWriter(folder, IDENTITY, clock=FakeClock(), background=False) as writer:
+        written = [writer.add_outcome(o, requested_at="2026-11-24T10:00:00Z") for o in outcomes]
+    assert written[2] is None
+    receipts = list(iter_receipts(tmp_path))
+    assert [(r["row"], r["status"]) for r in receipts] == [(1, "stopped"), (2, "invalid")]
+    assert receipts[0]["whatcounts"] == api
+    assert receipts[0]["attempts"] == 2
+    assert receipts[0]["business_days_to_honour"] == 1
+    assert receipts[1]["input"] == {"phone": "x"}
+    assert receipts[1]["error"] == "bad phone"
+    assert writer.counts == {"stopped": 1, "invalid": 1}
+
+
+@pytest.mark.parametrize(
+    ("status", "processed", "late"),
+    [
+        ("stopped", datetime(2026, 12, 7, 9, tzinfo=timezone.utc), False),
+        ("stopped", datetime(2026, 12, 8, 9, tzinfo=timezone.utc), True),
+        ("failed", datetime(2026, 12, 8, 9, tzinfo=timezone.utc), True),
+        ("invalid", datetime(2026, 12, 8, 9, tzinfo=timezone.utc), False),
+    ],
+)
+def test_receipt_is_late_reads_the_written_line(
+    tmp_path: Any, status: str, processed: datetime, late: bool
+) -> None:
+    writer = ReceiptWriter(
+        task_instance_folder(tmp_path, IDENTITY), IDENTITY, clock=FakeClock(processed), background=False
+    )
+    receipt = writer.add(stop_fields(1, status=status, requested_at="2026-11-23T09:00:00Z"))
+    assert receipt_is_late(receipt) is late
+    assert receipt_is_late({**receipt, "requested_at": None}) is False
+    writer.close()
+
+
+def test_a_failed_write_is_retried_under_the_same_name(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = task_instance_folder(tmp_path, IDENTITY)
+    writer = ReceiptWriter(folder, IDENTITY, max_receipts=2, background=False)
+    real_put = type(writer.folder).put
+    attempts: list[str] = []
+
+    def flaky_put(self: ReceiptsFolder, name: str, data: bytes) -> None:
+        attempts.append(name)
+        if len(attempts) == 1:
+            raise OSError("the disk is full")
+        real_put(self, name, data)
+
+    monkeypatch.setattr(type(writer.folder), "put", flaky_put)
+    writer.add(stop_fields(1))
+    with pytest.raises(ReceiptsError, match="the disk is full"):
+        writer.add(stop_fields(2))
+    writer.add(stop_fields(3))
+    writer.close()
+    assert attempts[0] == attempts[1]  # the same part name: a retry can only write the same file
+    assert writer.parts[0] == attempts[0]
+    assert [r["row"] for r in iter_receipts(tmp_path)] == [1, 2, 3]

@@ -29,6 +29,8 @@ from whatcounts_provider.receipts._writer import (
     SUMMARY_NAME,
     ReceiptsError,
     ReceiptWriter,
+    outcome_fields,
+    receipt_is_late,
 )
 
 __all__ = [
@@ -45,7 +47,9 @@ __all__ = [
     "encode_component",
     "is_part_name",
     "iter_receipts",
+    "outcome_fields",
     "parse_task_instance_parts",
+    "receipt_is_late",
     "task_instance_folder",
     "task_instance_parts",
 ]

@@ -8,15 +8,21 @@ import logging
 import secrets
 import threading
 from collections import Counter
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from whatcounts_provider import __version__
-from whatcounts_provider.deadline import HONOURED_STATUSES, business_days_to_honour, parse_requested_at
+from whatcounts_provider.deadline import (
+    HONOURED_STATUSES,
+    business_days_to_honour,
+    is_late,
+    parse_requested_at,
+)
 from whatcounts_provider.exceptions import WhatCountsError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable
     from types import TracebackType
 
     from whatcounts_provider.receipts._location import ReceiptsFolder, TaskIdentity
@@ -86,6 +92,47 @@ def _json_default(value: object) -> object:
 
 def dumps_line(receipt: Mapping[str, Any]) -> str:
     return json.dumps(receipt, ensure_ascii=False, separators=(",", ":"), default=_json_default) + "\n"
+
+
+def outcome_fields(outcome: Any, *, requested_at: object = None) -> dict[str, Any] | None:
+    """Map a hook outcome to ``ReceiptWriter.add`` fields; None for ``already_done`` (no receipt).
+
+    :param outcome: attributes or mapping keys ``index`` (0-based), ``input``, ``phone``,
+        ``sender_code``, ``status``, ``error``, ``response``, ``attempts``.
+    :param requested_at: the input's ``requested_at``, or None.
+    """
+
+    def get(key: str) -> Any:
+        if isinstance(outcome, Mapping):
+            return outcome.get(key)
+        return getattr(outcome, key, None)
+
+    status = get("status")
+    if status == "already_done":
+        return None
+    return {
+        "row": int(get("index")) + 1,
+        "input": get("input"),
+        "phone": get("phone"),
+        "sender_code": get("sender_code"),
+        "status": status,
+        "error": None if get("error") is None else str(get("error")),
+        "whatcounts": get("response"),
+        "requested_at": requested_at,
+        "attempts": get("attempts") or 0,
+    }
+
+
+def receipt_is_late(receipt: Mapping[str, Any], honour_within_business_days: int = 10) -> bool:
+    """``deadline.is_late`` for a written receipt line (its ``status``, ``requested_at`` and
+    ``processed_at``)."""
+    requested = receipt.get("requested_at")
+    return is_late(
+        str(receipt["status"]),
+        None if requested is None else parse_requested_at(requested),
+        parse_requested_at(receipt["processed_at"]),
+        honour_within_business_days,
+    )
 
 
 class ReceiptWriter:
@@ -191,6 +238,18 @@ class ReceiptWriter:
             if len(self._lines) >= self.max_receipts:
                 self._flush_locked()
         return receipt
+
+    def add_outcome(self, outcome: Any, *, requested_at: object = None) -> dict[str, Any] | None:
+        """Buffer the receipt of one hook outcome; ``already_done`` outcomes get none (None).
+
+        :param outcome: a bulk outcome (attributes or mapping keys ``index`` (0-based),
+            ``input``, ``phone``, ``sender_code``, ``status``, ``error``, ``response``,
+            ``attempts``).
+        :param requested_at: the input's ``requested_at`` (datetime, ISO-8601 text, epoch
+            seconds) or None; an invalid one must already have made the outcome ``invalid``.
+        """
+        fields = outcome_fields(outcome, requested_at=requested_at)
+        return None if fields is None else self.add(fields)
 
     def build(self, fields: Mapping[str, Any]) -> dict[str, Any]:
         """The receipt line for ``fields`` (see ``add``), stamped with the current time."""
