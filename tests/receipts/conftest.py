@@ -4,16 +4,36 @@ Airflow ``aws`` connection and ``ObjectStoragePath`` exactly as a user's ``s3://
 from __future__ import annotations
 
 import logging
+import socket
 import uuid
 from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.receipts.support import AWS_ENV, BUCKET, S3_CONN_ID, aws_connection
+from tests.receipts.support import AWS_ENV, BUCKET, S3_CONN_ID, aws_connection, refuse_non_loopback
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
+
+
+@pytest.fixture(scope="package", autouse=True)
+def loopback_only() -> Iterator[None]:
+    """Fail any connection these tests open to an address other than loopback (AWS included)."""
+    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
+
+    def connect(sock: socket.socket, address: object) -> None:
+        refuse_non_loopback(sock.family, address)
+        real_connect(sock, address)  # type: ignore[arg-type]
+
+    def connect_ex(sock: socket.socket, address: object) -> int:
+        refuse_non_loopback(sock.family, address)
+        return real_connect_ex(sock, address)  # type: ignore[arg-type]
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(socket.socket, "connect", connect)
+        mp.setattr(socket.socket, "connect_ex", connect_ex)
+        yield
 
 
 @pytest.fixture(scope="session")

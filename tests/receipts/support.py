@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
+import socket
 import threading
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -34,6 +36,14 @@ def aws_connection(endpoint: str) -> str:
             "extra": {"endpoint_url": endpoint, "region_name": "us-east-1"},
         }
     )
+
+
+def refuse_non_loopback(family: int, address: object) -> None:
+    """Raise unless an internet ``address`` is on loopback (unix sockets pass)."""
+    if family in (socket.AF_INET, socket.AF_INET6):
+        host = str(address[0]) if isinstance(address, tuple) else str(address)
+        if not ipaddress.ip_address(host.split("%")[0]).is_loopback:
+            raise AssertionError(f"a receipts test tried to connect to {host}")
 
 
 IDENTITY = TaskIdentity("opt_out", "manual__2026-11-25T16:00:00+00:00", "stop", 3, 2)

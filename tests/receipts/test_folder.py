@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import socket
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.receipts.support import refuse_non_loopback
 from whatcounts_provider.receipts import (
     ReceiptsFolder,
     TaskIdentity,
@@ -145,3 +147,19 @@ def test_bad_locations_are_refused(bad: str) -> None:
 def test_a_location_of_the_wrong_type_is_refused() -> None:
     with pytest.raises(TypeError, match="receipts_path must be"):
         ReceiptsFolder.of(42)
+
+
+def test_the_loopback_guard_refuses_other_addresses() -> None:
+    """The check behind every receipts test's sockets (conftest.loopback_only); no socket here."""
+    refuse_non_loopback(socket.AF_INET, ("127.0.0.1", 80))
+    refuse_non_loopback(socket.AF_INET6, ("::1", 80, 0, 0))
+    refuse_non_loopback(socket.AF_UNIX, "/tmp/any.sock")
+    for address in [("192.0.2.1", 443), ("10.0.0.1", 80)]:
+        with pytest.raises(AssertionError, match=r"tried to connect to"):
+            refuse_non_loopback(socket.AF_INET, address)
+
+
+def test_the_loopback_guard_is_installed() -> None:
+    """conftest.loopback_only wraps every socket's connect while these tests run."""
+    assert "connect" in vars(socket.socket)
+    assert "connect_ex" in vars(socket.socket)
