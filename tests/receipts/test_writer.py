@@ -37,6 +37,8 @@ def test_round_trip_every_status(location: str) -> None:
         writer.add(stop_fields(4, status="failed", error="HTTP 503", attempts=5))
         writer.add({**stop_fields(1), "row": 5, "status": "duplicate"})
         writer.close(record)
+    assert writer.folder == folder
+    assert writer.attempt_folder.uri.startswith(f"{folder.uri}/try=002-20261125T160000000000Z-")
 
     receipts = list(iter_receipts(folder.uri))
     assert [r["row"] for r in receipts] == [1, 2, 3, 4, 5]

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from whatcounts_provider import __version__
 from whatcounts_provider.deadline import (
+    DEFAULT_HONOUR_WITHIN_BUSINESS_DAYS,
     HONOURED_STATUSES,
     business_days_to_honour,
     is_late,
@@ -123,7 +124,9 @@ def outcome_fields(outcome: Any, *, requested_at: object = None) -> dict[str, An
     }
 
 
-def receipt_is_late(receipt: Mapping[str, Any], honour_within_business_days: int = 10) -> bool:
+def receipt_is_late(
+    receipt: Mapping[str, Any], honour_within_business_days: int = DEFAULT_HONOUR_WITHIN_BUSINESS_DAYS
+) -> bool:
     """``deadline.is_late`` for a written receipt line (its ``status``, ``requested_at`` and
     ``processed_at``)."""
     requested = receipt.get("requested_at")
@@ -143,7 +146,8 @@ class ReceiptWriter:
     ``max_receipts`` are buffered, when the oldest buffered receipt is ``max_interval`` seconds
     old (a background thread checks even when no receipt arrives), and at close. Each part is
     written once, whole, and never rewritten. ``close`` (or leaving the ``with`` block) flushes
-    and writes the try's ``summary.json`` next to its parts.
+    and writes the try's ``summary.json`` next to its parts. ``folder`` is the task instance's
+    folder (for the record's ``receipts``); ``attempt_folder`` is this try's folder in it.
 
     :param folder: the task instance's folder (``task_instance_folder(...)``).
     :param identity: the task instance and try writing the receipts.
@@ -184,7 +188,8 @@ class ReceiptWriter:
         self._token = secrets.token_hex(4)
         self.started_at = clock()
         self.attempt_name = f"try={identity.try_number:03d}-{_stamp(self.started_at)}-{self._token}"
-        self.folder = folder.child(self.attempt_name)
+        self.folder = folder
+        self.attempt_folder = folder.child(self.attempt_name)
         self._suffix = ".jsonl.gz" if compress else ".jsonl"
         self._lock = threading.RLock()
         self._lines: list[str] = []
@@ -364,9 +369,9 @@ class ReceiptWriter:
 
     def _put(self, name: str, data: bytes) -> None:
         try:
-            self.folder.put(name, data)
+            self.attempt_folder.put(name, data)
         except Exception as err:
-            raise ReceiptsError(f"could not write {self.folder.uri}/{name}: {err}") from err
+            raise ReceiptsError(f"could not write {self.attempt_folder.uri}/{name}: {err}") from err
 
     def _flush_locked(self) -> None:
         if self._lines:
