@@ -9,6 +9,7 @@ was processed, both days taken in UTC. The same day counts 0; there is no holida
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from datetime import date, datetime, timedelta, timezone
@@ -120,8 +121,12 @@ def business_days_to_honour(requested_at: datetime, processed_at: datetime) -> i
     :param requested_at: when the opt-out was requested (naive means UTC).
     :param processed_at: when it was processed (naive means UTC).
     """
-    start = _to_utc(requested_at).date()
-    end = _to_utc(processed_at).date()
+    return _weekdays_after(_to_utc(requested_at).date(), _to_utc(processed_at).date())
+
+
+# A run processes every receipt on one or two days, and requests share days too: cache by day.
+@functools.lru_cache(maxsize=4096)
+def _weekdays_after(start: date, end: date) -> int:
     if end <= start:
         return 0
     days = (end - start).days

@@ -91,8 +91,11 @@ def _json_default(value: object) -> object:
     return str(value)
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_json_default)
+
+
 def dumps_line(receipt: Mapping[str, Any]) -> str:
-    return json.dumps(receipt, ensure_ascii=False, separators=(",", ":"), default=_json_default) + "\n"
+    return _ENCODER.encode(receipt) + "\n"
 
 
 def outcome_fields(outcome: Any, *, requested_at: object = None) -> dict[str, Any] | None:
