@@ -22,7 +22,14 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from tests.receipts.support import S3_CONN_ID, aws_connection
-from whatcounts_provider.receipts import ReceiptsFolder, TaskIdentity, is_part_name, iter_receipts
+from whatcounts_provider.receipts import (
+    ReceiptsFolder,
+    TaskIdentity,
+    completed_pairs,
+    is_part_name,
+    iter_receipts,
+    task_instance_folder,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -76,6 +83,9 @@ def assert_only_whole_parts(location: str, whole_parts: int | None) -> None:
     assert len(parts) >= 2
     rows = [receipt["row"] for receipt in iter_receipts(location)]
     assert rows == list(range(1, len(parts) * BATCH + 1))
+    # The next try resumes from exactly those whole parts.
+    expected = {(f"1206{2_000_000 + row}", "2065551212") for row in rows}
+    assert completed_pairs(task_instance_folder(location, IDENTITY)) == expected
 
 
 def test_killed_inside_a_local_write(tmp_path: Path) -> None:
