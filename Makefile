@@ -77,7 +77,7 @@ bench: $(BUILD)/venv-bench/.installed
 # Upstream constraint files are not reachable from every machine: we pin our own.
 constraints: | $(UV)
 	@for v in $(AIRFLOW_VERSIONS); do \
-		echo "apache-airflow==$$v" | $(UV) pip compile -q pyproject.toml - --group dev \
+		echo "apache-airflow==$$v" | $(UV) pip compile -q pyproject.toml - --group dev --group objectstore \
 			--python-version 3.11 --annotation-style line -o constraints/airflow-$$v.txt; \
 	done
 	echo "apache-airflow==$(LATEST)" | $(UV) pip compile -q pyproject.toml - --group dev --group bench \

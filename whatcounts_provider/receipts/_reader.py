@@ -1,0 +1,92 @@
+"""Read receipts back: one task instance's folder, or a whole run's or DAG's."""
+
+from __future__ import annotations
+
+import json
+import logging
+import zlib
+from typing import TYPE_CHECKING, Any
+
+from whatcounts_provider.receipts._location import ReceiptsFolder
+from whatcounts_provider.receipts._writer import FINAL_STATUSES
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from whatcounts_provider.receipts._location import Location
+
+log = logging.getLogger(__name__)
+
+_PART_SUFFIXES = (".jsonl", ".jsonl.gz")
+
+
+def is_part_name(name: str) -> bool:
+    """Whether ``name`` is a receipts part (``part-*.jsonl`` or ``part-*.jsonl.gz``)."""
+    return name.startswith("part-") and name.endswith(_PART_SUFFIXES)
+
+
+def iter_receipts(path: Location) -> Iterator[dict[str, Any]]:
+    """Yield every receipt below ``path``, part by part, in name order.
+
+    :param path: a task instance's receipts folder (the record's ``receipts``), or any folder
+        above it (a run, a DAG, the whole ``receipts_path``): local path, ``file://`` or fsspec
+        URI, or ``ObjectStoragePath``.
+
+    Only ``part-*.jsonl`` / ``part-*.jsonl.gz`` files are read; summaries, temporary files and
+    anything else are skipped. A torn last line (no newline, not JSON: a copy or a disk that
+    stopped mid-write) is skipped with a warning naming the file; a bad line elsewhere raises
+    ``ValueError`` naming the file and line.
+    """
+    folder = ReceiptsFolder.of(path)
+    for rel, name in folder.files():
+        if not is_part_name(name):
+            continue
+        data = folder.read_bytes(rel, name)
+        where = "/".join((folder.uri.rstrip("/"), *rel, name))
+        yield from _parse_part(data, name.endswith(".gz"), where)
+
+
+def _parse_part(data: bytes, compressed: bool, where: str) -> Iterator[dict[str, Any]]:
+    if compressed:
+        data, complete = _gunzip(data)
+        if not complete:
+            log.warning("Receipts part %s is truncated; reading its whole lines only", where)
+    lines = data.split(b"\n")
+    last = len(lines) - 1
+    for number, raw in enumerate(lines):
+        if not raw.strip():
+            continue
+        try:
+            receipt = json.loads(raw)
+        except ValueError:
+            if number == last:  # no newline after it: a torn write, not a bad receipt
+                log.warning("Skipping the torn last line %d of receipts part %s", number + 1, where)
+                return
+            raise ValueError(f"receipts part {where}: line {number + 1} is not JSON") from None
+        if not isinstance(receipt, dict):
+            raise ValueError(f"receipts part {where}: line {number + 1} is not a JSON object")
+        yield receipt
+
+
+def _gunzip(data: bytes) -> tuple[bytes, bool]:
+    decompressor = zlib.decompressobj(wbits=31)
+    try:
+        out = decompressor.decompress(data)
+    except zlib.error:
+        return b"", False
+    return out, decompressor.eof
+
+
+def completed_pairs(folder: Location) -> set[tuple[str, str]]:
+    """The ``(phone, sender_code)`` pairs with a final (``stopped`` or ``not_subscribed``)
+    receipt in a task instance's folder, whichever try wrote it: the ``already_done`` set a
+    new try passes to the hook so that it does not send them again.
+
+    :param folder: the task instance's receipts folder (``task_instance_folder(...)``).
+    """
+    pairs: set[tuple[str, str]] = set()
+    for receipt in iter_receipts(folder):
+        phone, sender_code = receipt.get("phone"), receipt.get("sender_code")
+        if receipt.get("status") in FINAL_STATUSES and phone and sender_code:
+            pairs.add((str(phone), str(sender_code)))
+    return pairs
