@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import threading
-import time
-
 import pytest
 
 from whatcounts_provider.hooks import _bulk
 from whatcounts_provider.hooks._bulk import StopOutcome
 from whatcounts_provider.operators._bulk_report import BulkSummary, Progress, coerce_phones
-from whatcounts_provider.phone import normalize_phone
 
 
 @pytest.mark.parametrize(
@@ -57,57 +53,13 @@ def test_phones_rejects_anything_else_with_a_hint(value):
         coerce_phones(value)
 
 
-def test_partition_normalises_dedupes_and_keeps_invalid_inputs_as_given():
-    valid, invalid = _bulk.partition(
-        ["+1 (206) 595-9696", "2065959696", 12065959696, "nope", "", "206-595-9697"],
-        normalize_phone,
-    )
-    assert valid == ["12065959696", "12065959697"]
-    assert [o.phone for o in invalid] == ["nope", ""]
-    assert all(o.status == "invalid" and "phone" in (o.error or "") for o in invalid)
-
-
 @pytest.mark.parametrize("workers", [0, 65, -1, 2.5, True, "8"])
 def test_workers_must_be_a_sane_whole_number(workers):
     with pytest.raises(ValueError, match="max_workers"):
         _bulk.check_workers(workers)
 
 
-def test_run_keeps_at_most_two_windows_of_work_in_flight():
-    """100 phones, 4 workers, a slow consumer: started work never runs ahead by more than 8."""
-    started: list[str] = []
-    lock = threading.Lock()
-    ahead: list[int] = []
-
-    def stop_one(phone: str) -> StopOutcome:
-        with lock:
-            started.append(phone)
-        return StopOutcome(phone, "stopped")
-
-    phones = [str(i) for i in range(100)]
-    consumed = 0
-    for outcome in _bulk.run([], phones, stop_one, workers=4):
-        consumed += 1
-        time.sleep(0.001)
-        with lock:
-            ahead.append(len(started) - consumed)
-        assert outcome.status == "stopped"
-    assert consumed == 100
-    assert sorted(started, key=int) == phones, "every phone exactly once"
-    assert max(ahead) <= 2 * 4
-
-
-def test_run_yields_invalid_first_and_propagates_a_fatal_error():
-    def stop_one(phone: str) -> StopOutcome:
-        if phone == "3":
-            raise PermissionError("stop everything")
-        return StopOutcome(phone, "stopped")
-
-    invalid = [StopOutcome("bad", "invalid", error="x")]
-    results = _bulk.run(invalid, [str(i) for i in range(10)], stop_one, workers=2)
-    assert next(results).status == "invalid"
-    with pytest.raises(PermissionError):
-        list(results)
+# The pair sorting, the bounded window and cancellation are tested in tests/hooks/test_pairs.py.
 
 
 # The throttle's tests (fake clock, exact slots) are in tests/hooks/test_throttle.py.
