@@ -109,6 +109,35 @@ def test_every_input_gets_exactly_one_outcome_and_each_valid_pair_is_posted_once
     ), "valid pairs only, each once plus its retries; never the already-done pair"
 
 
+def test_the_same_table_against_the_emulator(whatcounts_conn_env, monkeypatch, fast_retries):
+    emulator = whatcounts_conn_env
+    monkeypatch.setenv("AIRFLOW_CONN_WHATCOUNTS_DEFAULT", emulator.conn_uri() + "?max_retries=2")
+    emulator.subscribe(CODE_A, ["12065959696", "12065959699", "12065959691"])
+    emulator.subscribe(CODE_B, ["12065959696"])
+    emulator.faults.update(failing_phones={"12065959699"})
+    # 12065959691 is subscribed; the emulator answers it at once (no scripted 503): 1 attempt
+    expected = [e if e[1] != "12065959691" else ("stopped", "12065959691", CODE_A, 1) for _, e in MIXED]
+
+    outcomes = by_index(
+        list(
+            WhatCountsHook().stop_sms_pairs(
+                (item for item, _ in MIXED), max_workers=4, already_done={("12065959690", CODE_A)}
+            )
+        )
+    )
+
+    assert [(o.status, o.phone, o.sender_code, o.attempts) for o in outcomes] == expected
+    state = emulator.state
+    assert state.post_count(CODE_A, "12065959696") == 1
+    assert state.post_count(CODE_B, "12065959696") == 1
+    assert state.post_count(CODE_A, "12065959698") == 1
+    assert state.post_count(CODE_A, "12065959699") == 3
+    assert state.post_count(CODE_A, "12065959690") == 0, "already done: never sent"
+    assert state.is_stopped(CODE_A, "12065959696")
+    assert state.is_stopped(CODE_B, "12065959696")
+    assert not state.is_stopped(CODE_A, "12065959699")
+
+
 def test_outcomes_say_why_without_full_phones_or_secrets(conn, mixed_api):
     done = {("12065959690", CODE_A)}
     outcomes = by_index(list(WhatCountsHook().stop_sms_pairs((i for i, _ in MIXED), already_done=done)))
