@@ -55,7 +55,7 @@ class Sorter:
     ) -> None:
         self._normalize = normalize
         self._already_done = already_done
-        # Distinct pairs as {code: {phone as int}}: ~60 bytes a pair instead of ~200 for a set
+        # Distinct pairs as {code: {phone as int}}: ~70 bytes a pair instead of ~150 for a set
         # of string tuples (a million distinct pairs is a realistic opt-out file). Normalised
         # phones are digits that start with a country code, never with 0: int() loses nothing.
         self._seen: dict[str, set[int]] = {}
