@@ -12,17 +12,20 @@ python=${1:?usage: stress_test.sh PYTHON [pytest args...]}
 shift
 runs=${RUNS:-5}
 burners=()
+suite=""
 
 stop_burners() {
-	for pid in "${burners[@]}"; do
+	for pid in $suite "${burners[@]}"; do
 		kill "$pid" 2>/dev/null || true
 	done
-	for pid in "${burners[@]}"; do
+	for pid in $suite "${burners[@]}"; do
 		wait "$pid" 2>/dev/null || true
 	done
 	burners=()
+	suite=""
 }
-# The burners must die with this script, whatever ends it: success, a failure, Ctrl-C, kill.
+# The burners (and a running suite) must die with this script, whatever ends it: success, a
+# failure, Ctrl-C, kill. The suite runs in the background so that a signal is handled at once.
 trap stop_burners EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
@@ -38,12 +41,15 @@ for run in $(seq 1 "$runs"); do
 	rm -rf "${AIRFLOW_HOME:?set AIRFLOW_HOME}"
 	started=$SECONDS
 	# shellcheck disable=SC2086  # PYTEST_FLAGS is a list of interpreter options
-	if "$python" ${PYTEST_FLAGS:-} -m pytest -q -p no:cacheprovider -m "not soak" "$@"; then
+	"$python" ${PYTEST_FLAGS:-} -m pytest -q -p no:cacheprovider -m "not soak" "$@" &
+	suite=$!
+	if wait "$suite"; then
 		passed=$((passed + 1))
 		echo "stress: run $run passed ($((SECONDS - started)) s)"
 	else
 		echo "stress: run $run FAILED ($((SECONDS - started)) s)"
 	fi
+	suite=""
 done
 stop_burners
 echo "$passed of $runs passed"

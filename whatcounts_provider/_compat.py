@@ -27,8 +27,13 @@ except ImportError:  # Airflow 2.11
     from airflow.exceptions import AirflowException  # type: ignore[no-redef,assignment,attr-defined,unused-ignore]
 
 try:
+    from airflow.sdk.exceptions import AirflowFailException
+except ImportError:  # Airflow 2.11
+    from airflow.exceptions import AirflowFailException  # type: ignore[no-redef,assignment,attr-defined,unused-ignore]
+
+try:
     from airflow.sdk.log import mask_secret
 except ImportError:  # Airflow 2.11
     from airflow.utils.log.secrets_masker import mask_secret  # type: ignore[no-redef,assignment,attr-defined,unused-ignore]
 
-__all__ = ["AirflowException", "BaseHook", "BaseOperator", "Context", "mask_secret"]
+__all__ = ["AirflowException", "AirflowFailException", "BaseHook", "BaseOperator", "Context", "mask_secret"]

@@ -2,18 +2,23 @@
 
 Callers branch on the class, never on message text. Messages never contain the API
 password and show phone numbers only in masked form.
+
+Errors that no retry can fix (rejected credentials, an unusable connection, invalid input) are
+also :class:`AirflowFailException`: a task that raises one fails at once, without spending its
+Airflow ``retries``. Transient failures (:class:`WhatCountsTransportError`, a 503 that outlived
+the retries) keep them.
 """
 
 from __future__ import annotations
 
-from whatcounts_provider._compat import AirflowException
+from whatcounts_provider._compat import AirflowException, AirflowFailException
 
 
 class WhatCountsError(AirflowException):
     """Base class of every error this provider raises."""
 
 
-class WhatCountsConfigError(WhatCountsError, ValueError):
+class WhatCountsConfigError(WhatCountsError, ValueError, AirflowFailException):
     """The Airflow connection (or a hook argument) is unusable; raised before any request."""
 
 
@@ -31,7 +36,7 @@ class WhatCountsApiError(WhatCountsError):
         self.message = message
 
 
-class WhatCountsAuthError(WhatCountsApiError):
+class WhatCountsAuthError(WhatCountsApiError, AirflowFailException):
     """WhatCounts rejected the realm / API password (HTTP 401 or 403)."""
 
 
@@ -47,12 +52,16 @@ class WhatCountsTransportError(WhatCountsError):
     """No answer from WhatCounts: connection refused or dropped, or a timeout, after all retries."""
 
 
-class InvalidPhoneNumberError(WhatCountsError, ValueError):
+class InvalidPhoneNumberError(WhatCountsError, ValueError, AirflowFailException):
     """A phone number cannot be normalised; no request was sent for it."""
 
 
-class InvalidSenderCodeError(WhatCountsError, ValueError):
+class InvalidSenderCodeError(WhatCountsError, ValueError, AirflowFailException):
     """A sender code is empty, too long, or has characters other than ASCII letters and digits."""
+
+
+class WhatCountsCancelledError(WhatCountsError):
+    """A bulk run was cancelled (``WhatCountsHook.cancel()``, e.g. from a task's ``on_kill``)."""
 
 
 class WhatCountsBulkError(WhatCountsError):

@@ -7,12 +7,13 @@ depends on how fast the machine is.
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 import pytest
 import requests
 
-from whatcounts_provider.exceptions import WhatCountsConfigError
+from whatcounts_provider.exceptions import WhatCountsCancelledError, WhatCountsConfigError
 from whatcounts_provider.hooks import _settings
 from whatcounts_provider.hooks._retry import Answer, RetryPolicy, Tally
 from whatcounts_provider.hooks._settings import resolve_settings
@@ -335,3 +336,23 @@ def test_fast_retries_makes_every_backoff_zero_unless_the_connection_says_otherw
     assert WhatCountsHook()._retry_policy.backoff(5) == 0.0
     use_connection(retry_backoff_initial="0.1")
     assert WhatCountsHook()._retry_policy.backoff_initial == 0.1
+
+
+def test_a_cancelled_policy_does_not_retry(fake_time):
+    cancelled = threading.Event()
+    retry = RetryPolicy(
+        attempts=6,
+        backoff_initial=0.5,
+        backoff_max=30,
+        retry_after_max=60,
+        sleep=fake_time.sleep,
+        log=Lines(),
+        describe=str,
+        cancelled=cancelled,
+    )
+    attempt = script(response(503), response(200))
+    cancelled.set()
+    tally = Tally()
+    with pytest.raises(WhatCountsCancelledError, match="cancelled after HTTP 503 on attempt 1"):
+        retry.send(attempt, throttle=fake_time.throttle(), label=label, tally=tally)
+    assert (attempt.calls, tally.attempts, retry.retries, fake_time.sleeps) == (1, 1, 0, [])

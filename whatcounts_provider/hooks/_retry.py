@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import requests
 from urllib3.util import Retry
 
+from whatcounts_provider.exceptions import WhatCountsCancelledError
 from whatcounts_provider.hooks._answers import is_retryable
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from whatcounts_provider.hooks._settings import WhatCountsSettings
     from whatcounts_provider.hooks._throttle import Throttle
+    from whatcounts_provider.types import WhatCountsSettings
 
 # Worth another attempt. A TLS failure (SSLError, a ConnectionError) is not: a certificate
 # problem does not fix itself between attempts.
@@ -55,6 +56,8 @@ class RetryPolicy:
     :param log: where retries are logged (WARNING, masked labels only).
     :param describe: a safe description of a network failure (no URL path: it holds the phone).
     :param rand: a float in [0, 1) for the jitter; injected by tests.
+    :param cancelled: once set, a failed attempt ends the call (``WhatCountsCancelledError``)
+        instead of being retried.
     """
 
     def __init__(
@@ -68,6 +71,7 @@ class RetryPolicy:
         log: Any,
         describe: Callable[[BaseException], str],
         rand: Callable[[], float] = random.random,
+        cancelled: threading.Event | None = None,
     ) -> None:
         self.attempts = attempts
         self.backoff_initial = backoff_initial
@@ -77,6 +81,7 @@ class RetryPolicy:
         self._log = log
         self._describe = describe
         self._rand = rand
+        self._cancelled = cancelled or threading.Event()
         self._lock = threading.Lock()
         self._retries = 0
 
@@ -88,6 +93,7 @@ class RetryPolicy:
         sleep: Callable[[float], object],
         log: Any,
         describe: Callable[[BaseException], str],
+        cancelled: threading.Event | None = None,
     ) -> RetryPolicy:
         """The policy of a resolved connection (hook argument > extra > default for every knob)."""
         return cls(
@@ -98,6 +104,7 @@ class RetryPolicy:
             sleep=sleep,
             log=log,
             describe=describe,
+            cancelled=cancelled,
         )
 
     @property
@@ -148,6 +155,8 @@ class RetryPolicy:
                     return Answer(response, gave_up_after=number)
                 reason = f"HTTP {response.status_code}"
                 delay, note = self._wait_for(response, number, throttle)
+            if self._cancelled.is_set():
+                raise WhatCountsCancelledError(f"{label()}: cancelled after {reason} on attempt {number}")
             with self._lock:
                 self._retries += 1
             self._log.warning(

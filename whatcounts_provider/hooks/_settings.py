@@ -10,7 +10,6 @@ from __future__ import annotations
 import ipaddress
 import logging
 import os
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,18 +17,23 @@ import phonenumbers
 
 from whatcounts_provider.exceptions import WhatCountsConfigError
 from whatcounts_provider.get_provider_info import CONN_FIELDS
+from whatcounts_provider.types import (
+    DEFAULT_API_VERSION,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_READ_TIMEOUT,
+    DEFAULT_REGION,
+    DEFAULT_RETRY_AFTER_MAX,
+    DEFAULT_RETRY_BACKOFF_INITIAL,
+    DEFAULT_RETRY_BACKOFF_MAX,
+    WhatCountsSettings,
+)
 
 log = logging.getLogger(__name__)
 
-DEFAULT_API_VERSION = "v1"
-DEFAULT_CONNECT_TIMEOUT = 10.0
-DEFAULT_READ_TIMEOUT = 30.0
-DEFAULT_MAX_RETRIES = 5
+__all__ = ["WhatCountsSettings", "resolve_settings", "rest_base_url"]
+
 MAX_RETRIES_LIMIT = 20
-DEFAULT_REGION = "US"
-DEFAULT_RETRY_BACKOFF_INITIAL = 0.5
-DEFAULT_RETRY_BACKOFF_MAX = 30.0
-DEFAULT_RETRY_AFTER_MAX = 60.0
+
 # Tuning knobs accepted as extras (and hook arguments) but kept off the connection form:
 # few users need them, and every form field is one more thing to get wrong.
 RETRY_EXTRAS = ("retry_backoff_initial", "retry_backoff_max", "retry_after_max")
@@ -38,27 +42,6 @@ _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
 # Airflow 2.x forms stored custom fields with this prefix; both spellings are accepted.
 _PREFIX = "extra__whatcounts__"
-
-
-@dataclass(frozen=True)
-class WhatCountsSettings:
-    """Everything the hook needs to talk to one WhatCounts realm."""
-
-    conn_id: str
-    base_url: str
-    realm: str
-    password: str = field(repr=False)
-    api_version: str = DEFAULT_API_VERSION
-    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
-    read_timeout: float = DEFAULT_READ_TIMEOUT
-    max_retries: int = DEFAULT_MAX_RETRIES
-    default_region: str = DEFAULT_REGION
-    verify: bool | str = True
-    #: First backoff in seconds; doubles per attempt up to ``retry_backoff_max``, plus jitter.
-    retry_backoff_initial: float = DEFAULT_RETRY_BACKOFF_INITIAL
-    retry_backoff_max: float = DEFAULT_RETRY_BACKOFF_MAX
-    #: A ``Retry-After`` longer than this many seconds is capped (and the cap logged).
-    retry_after_max: float = DEFAULT_RETRY_AFTER_MAX
 
 
 def resolve_settings(

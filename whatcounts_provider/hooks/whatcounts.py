@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import base64
+import threading
 import time
+from dataclasses import replace
 from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3.exceptions import ReadTimeoutError
-from urllib3.util import Retry
 
-from whatcounts_provider import __version__
 from whatcounts_provider._compat import BaseHook, mask_secret
 from whatcounts_provider.exceptions import (
     SmsSubscriberNotFoundError,
     WhatCountsApiError,
     WhatCountsAuthError,
+    WhatCountsCancelledError,
     WhatCountsError,
     WhatCountsTransportError,
 )
@@ -26,17 +25,16 @@ from whatcounts_provider.get_provider_info import CONN_FIELDS, DEFAULT_CONN_ID, 
 from whatcounts_provider.hooks import _bulk
 from whatcounts_provider.hooks._answers import parse_answer, sanitize
 from whatcounts_provider.hooks._retry import Answer, RetryPolicy, Tally
-from whatcounts_provider.hooks._settings import WhatCountsSettings, resolve_settings
+from whatcounts_provider.hooks._session import build_session, describe_transport_error
+from whatcounts_provider.hooks._settings import resolve_settings
 from whatcounts_provider.hooks._throttle import Throttle
 from whatcounts_provider.phone import mask_phone, normalize_phone, validate_sender_code
+from whatcounts_provider.types import StopOutcome, WhatCountsSettings, json_safe
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator
+    from collections.abc import Callable, Container, Iterable, Iterator
 
-    from whatcounts_provider.hooks._bulk import StopOutcome
-
-_DEFAULT_POOL_SIZE = 10
-_USER_AGENT = f"airflow-provider-whatcounts/{__version__} python-requests/{requests.__version__}"
+    from whatcounts_provider.types import Status
 
 
 class WhatCountsHook(BaseHook):
@@ -84,7 +82,7 @@ class WhatCountsHook(BaseHook):
             "retry_backoff_max": retry_backoff_max,
             "retry_after_max": retry_after_max,
         }
-        self._pool_size = _DEFAULT_POOL_SIZE
+        self._cancelled = threading.Event()
 
     @classmethod
     def get_connection_form_widgets(cls) -> dict[str, Any]:
@@ -122,7 +120,7 @@ class WhatCountsHook(BaseHook):
     def _retry_policy(self) -> RetryPolicy:
         """The connection's retry policy, built once and shared by every call and thread."""
         return RetryPolicy.from_settings(
-            self.settings, sleep=self._sleep, log=self.log, describe=self._describe
+            self.settings, sleep=self._sleep, log=self.log, describe=self._describe, cancelled=self._cancelled
         )
 
     # The hook's only clock and sleep (throttle waits, retry waits): tests replace these two.
@@ -130,9 +128,10 @@ class WhatCountsHook(BaseHook):
     def _now() -> float:
         return time.monotonic()
 
-    @staticmethod
-    def _sleep(seconds: float) -> None:
-        time.sleep(seconds)
+    def _sleep(self, seconds: float) -> None:
+        """Wait, unless :meth:`cancel` is called meanwhile."""
+        if self._cancelled.wait(seconds):
+            raise WhatCountsCancelledError(f"connection {self.whatcounts_conn_id!r}: cancelled while waiting")
 
     def _throttle(self, rate: float | None = None) -> Throttle:
         return Throttle(rate, clock=self._now, sleep=self._sleep)
@@ -144,40 +143,22 @@ class WhatCountsHook(BaseHook):
     @cached_property
     def _session(self) -> requests.Session:
         settings = self.settings
-        session = requests.Session()
-        session.auth = (settings.realm, settings.password)
-        session.headers.update(
-            {
-                "Accept": f"application/vnd.whatcounts-{settings.api_version}+json",
-                "Content-Type": "application/json",
-                "User-Agent": _USER_AGENT,
-            }
-        )
-        session.verify = settings.verify
         if settings.verify is False:
             self.log.warning(
                 "TLS certificate verification is OFF for connection %r (extra verify=false): "
                 "the API password can be intercepted. Use a CA bundle path instead.",
                 settings.conn_id,
             )
-        self._mount_adapter(session, self._pool_size)
-        return session
+        return build_session(settings)
 
-    def _mount_adapter(self, session: requests.Session, pool_size: int) -> None:
-        # Retries happen in this hook (RetryPolicy) so every attempt passes the throttle;
-        # the adapter itself never retries. pool_block keeps workers on pooled connections.
-        adapter = HTTPAdapter(pool_maxsize=pool_size, pool_block=True, max_retries=Retry(0, read=False))
-        session.mount("https://", adapter)
-        session.mount("http://", adapter)
+    def cancel(self) -> None:
+        """Stop this hook's work, from any thread (an operator's ``on_kill``).
 
-    def _ensure_pool(self, workers: int) -> None:
-        """Grow the connection pool so ``workers`` threads never wait for or discard a connection."""
-        if workers > self._pool_size:
-            self._pool_size = workers
-            if "_session" in self.__dict__:
-                stale = self._session.get_adapter("https://")
-                self._mount_adapter(self._session, workers)
-                stale.close()  # no request is in flight: the bulk run has not started
+        A bulk run stops reading and sending, abandons requests in flight and raises
+        :class:`WhatCountsCancelledError` within a fraction of a second; a retry or throttle
+        wait ends at once. A cancelled hook stays cancelled: use a new one for new work.
+        """
+        self._cancelled.set()
 
     def normalize_phone(self, phone: object) -> str:
         """Normalise ``phone`` using the connection's ``default_region`` extra."""
@@ -194,8 +175,107 @@ class WhatCountsHook(BaseHook):
         :raises SmsSubscriberNotFoundError: the phone has no subscription on that sender code.
         :raises WhatCountsAuthError, WhatCountsApiError, WhatCountsTransportError: see their docs.
         """
+        response = self.stop_sms_subscriber_outcome(phone, sender_code, missing_ok=False).response
+        assert response is not None  # missing_ok=False: "stopped" or an exception
+        return response
+
+    def stop_sms_subscriber_outcome(
+        self, phone: object, sender_code: object, *, missing_ok: bool = True
+    ) -> StopOutcome:
+        """
+        Opt one phone out like :meth:`stop_sms_subscriber`, and say what was done, with what.
+
+        The inputs are validated and normalised here, once; the outcome carries the normalised
+        ``phone`` and ``sender_code``, the ``status`` (``stopped`` or ``not_subscribed``),
+        WhatCounts' record and the number of HTTP attempts.
+
+        :param missing_ok: if True, no subscription is the outcome ``not_subscribed``; if False
+            it raises :class:`SmsSubscriberNotFoundError`.
+        :raises InvalidPhoneNumberError, InvalidSenderCodeError: bad input; nothing was sent.
+        :raises WhatCountsAuthError, WhatCountsApiError, WhatCountsTransportError: see their docs.
+        """
         code = validate_sender_code(sender_code)
-        return self._stop(self.normalize_phone(phone), code, self._throttle())
+        normalised = self.normalize_phone(phone)
+        tally = Tally()
+        given = json_safe(phone)
+        try:
+            response = self._stop(normalised, code, self._throttle(), tally)
+        except SmsSubscriberNotFoundError:
+            if not missing_ok:
+                raise
+            return StopOutcome(
+                normalised, "not_subscribed", input=given, sender_code=code, attempts=tally.attempts
+            )
+        return StopOutcome(
+            normalised, "stopped", response=response, input=given, sender_code=code, attempts=tally.attempts
+        )
+
+    def stop_sms_pairs(
+        self,
+        pairs: Iterable[tuple[object, object]],
+        *,
+        max_workers: int = 8,
+        max_requests_per_second: float | None = None,
+        missing_ok: bool = True,
+        already_done: Container[tuple[str, str]] = (),
+    ) -> Iterator[StopOutcome]:
+        """
+        Opt many (phone, sender code) pairs out concurrently; yield one outcome per input.
+
+        ``pairs`` is read lazily (a generator over a file of millions of rows is fine): each
+        input is validated as it is read, and memory grows with the distinct pairs, not the
+        input. A pair is sent once however often it repeats (later ones are ``duplicate``;
+        the same phone under two codes is two stops); a bad phone or sender code is an
+        ``invalid`` outcome for that input only. ``max_workers`` threads share this hook's
+        session and one rate cap, with at most ``2 * max_workers`` pairs in flight. Outcomes
+        come as they complete, not in input order: each carries its ``index``.
+
+        :param pairs: ``(phone, sender_code)`` items, of any types; anything else is ``invalid``.
+        :param max_workers: concurrent requests, 1 to 64.
+        :param max_requests_per_second: cap on attempts per second across all workers and
+            sender codes (retries included); ``None`` for no cap. A ``Retry-After`` pauses all.
+        :param missing_ok: if False, a phone without a subscription is a ``failed`` outcome
+            instead of ``not_subscribed``.
+        :param already_done: normalised ``(phone, sender_code)`` pairs an earlier try already
+            honoured (a set of tuples): reported as ``already_done`` and never sent.
+        :raises WhatCountsAuthError: stops the whole run; every other pair would fail alike.
+        :raises WhatCountsConfigError: the connection is unusable; raised before anything is read.
+        :raises WhatCountsCancelledError: :meth:`cancel` was called.
+        """
+        items = _bulk.check_inputs(pairs, "pairs", "(phone, sender_code) pairs")
+        workers = _bulk.check_workers(max_workers)
+        throttle = self._throttle(max_requests_per_second)
+        # Built now, before the worker threads share them (and so config errors come first).
+        self._retry_policy  # noqa: B018
+        self.get_conn()
+
+        def stop_one(job: _bulk.Job) -> StopOutcome:
+            index, given, phone, code = job
+            tally = Tally()
+            try:
+                response = self._stop(phone, code, throttle, tally)
+                status: Status = "stopped"
+                error = None
+            except SmsSubscriberNotFoundError as exc:
+                response, status = None, "not_subscribed" if missing_ok else "failed"
+                error = None if missing_ok else str(exc)
+            except (WhatCountsAuthError, WhatCountsCancelledError):
+                raise
+            except WhatCountsError as exc:
+                response, status, error = None, "failed", str(exc)
+            return StopOutcome(
+                phone,
+                status,
+                error=error,
+                response=response,
+                index=index,
+                input=given,
+                sender_code=code,
+                attempts=tally.attempts,
+            )
+
+        sorter = _bulk.Sorter(self.normalize_phone, already_done)
+        return _bulk.run(items, sorter, stop_one, workers=workers, cancelled=self._cancelled)
 
     def stop_sms_subscribers(
         self,
@@ -209,10 +289,9 @@ class WhatCountsHook(BaseHook):
         """
         Opt many phones out of one sender code concurrently; yield one outcome per distinct phone.
 
-        Inputs are validated eagerly: every phone is normalised and de-duplicated before the
-        first request, invalid ones come out first as ``invalid`` outcomes and are never sent.
-        Valid phones are then stopped exactly once each (plus retries) by ``max_workers``
-        threads sharing this hook's session, with at most ``2 * max_workers`` in flight.
+        :meth:`stop_sms_pairs` with every phone paired with ``sender_code``, checked first (an
+        invalid code raises before anything is read or sent). Repeats of a phone yield nothing;
+        an ``invalid`` outcome's ``phone`` is the input as given.
 
         :param phones: phones in any format accepted by :meth:`stop_sms_subscriber`.
         :param sender_code: the SMS sender code.
@@ -221,25 +300,22 @@ class WhatCountsHook(BaseHook):
             (retries included); ``None`` for no cap. A ``Retry-After`` pauses all workers.
         :param missing_ok: if False, a phone without a subscription is a ``failed`` outcome
             instead of ``not_subscribed``.
+        :raises InvalidSenderCodeError: ``sender_code`` is invalid; nothing was sent.
         :raises WhatCountsAuthError: stops the whole run; every other phone would fail alike.
         """
         code = validate_sender_code(sender_code)
-        workers = _bulk.check_workers(max_workers)
-        throttle = self._throttle(max_requests_per_second)
-        valid, invalid = _bulk.partition(phones, self.normalize_phone)
-        self._ensure_pool(workers)
-
-        def stop_one(phone: str) -> StopOutcome:
-            try:
-                return _bulk.stopped(phone, self._stop(phone, code, throttle))
-            except SmsSubscriberNotFoundError as exc:
-                return _bulk.not_subscribed(phone, exc, missing_ok=missing_ok)
-            except WhatCountsAuthError:
-                raise
-            except WhatCountsError as exc:
-                return _bulk.failed(phone, exc)
-
-        return _bulk.run(invalid, valid, stop_one, workers)
+        raw = _bulk.check_phone_list(phones)
+        outcomes = self.stop_sms_pairs(
+            ((phone, code) for phone in raw),
+            max_workers=max_workers,
+            max_requests_per_second=max_requests_per_second,
+            missing_ok=missing_ok,
+        )
+        return (
+            replace(outcome, phone=outcome.input) if outcome.status == "invalid" else outcome
+            for outcome in outcomes
+            if outcome.status != "duplicate"
+        )
 
     def test_connection(self) -> tuple[bool, str]:
         """Check Site URL and credentials with a read-only ``GET /rest/lists``; never raises."""
@@ -257,11 +333,11 @@ class WhatCountsHook(BaseHook):
             f"Connected to {self.settings.base_url} as realm {self.settings.realm!r} ({count} lists).",
         )
 
-    def _stop(self, phone: str, code: str, throttle: Throttle) -> dict[str, Any]:
+    def _stop(self, phone: str, code: str, throttle: Throttle, tally: Tally) -> dict[str, Any]:
         """The one request path of single and bulk stops: ``phone`` and ``code`` are already valid."""
         path = f"/sms/stopSubscriberSend/{quote(phone, safe='')}/{quote(code, safe='')}"
         body = self._parse(
-            self._call("POST", path, label=partial(_stop_label, phone, code), throttle=throttle)
+            self._call("POST", path, label=partial(_stop_label, phone, code), throttle=throttle, tally=tally)
         )
         if not isinstance(body, dict):
             raise WhatCountsApiError(f"expected a JSON object, got {type(body).__name__}", status_code=200)
@@ -300,6 +376,8 @@ class WhatCountsHook(BaseHook):
         tally = tally or Tally()
 
         def attempt() -> requests.Response:
+            if self._cancelled.is_set():
+                raise WhatCountsCancelledError(f"{label()}: cancelled before it was sent")
             # verify is passed per request: requests would otherwise let REQUESTS_CA_BUNDLE or
             # CURL_CA_BUNDLE from the environment override the connection's setting.
             return self.get_conn().request(
@@ -320,18 +398,7 @@ class WhatCountsHook(BaseHook):
             ) from None
 
     def _describe(self, exc: BaseException) -> str:
-        """Say what went wrong in transport, and where, without the URL path (it holds the phone)."""
-        settings = self.settings
-        if isinstance(exc, requests.exceptions.SSLError):
-            return (
-                f"TLS verification failed for {settings.base_url} (SSLError); check the certificate "
-                "or point the connection's 'verify' extra at your CA bundle"
-            )
-        if isinstance(exc, requests.Timeout) or _is_read_timeout(exc):
-            kind = "connecting" if isinstance(exc, requests.ConnectTimeout) else "waiting for the answer"
-            limit = settings.connect_timeout if kind == "connecting" else settings.read_timeout
-            return f"timed out after {limit:g} s {kind} from {settings.base_url}"
-        return f"connection to {settings.base_url} failed ({type(exc).__name__})"
+        return describe_transport_error(exc, self.settings)
 
     @staticmethod
     def _basic_token(settings: WhatCountsSettings) -> str:
@@ -343,10 +410,3 @@ class WhatCountsHook(BaseHook):
 
 def _stop_label(phone: str, code: str) -> str:
     return f"STOP for phone {mask_phone(phone)} on sender code {code}"
-
-
-def _is_read_timeout(exc: BaseException) -> bool:
-    """A body that stalls after the headers surfaces as ConnectionError(ReadTimeoutError)."""
-    return isinstance(exc, requests.ConnectionError) and any(
-        isinstance(arg, ReadTimeoutError) for arg in exc.args
-    )

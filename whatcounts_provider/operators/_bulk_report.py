@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     import logging
     from collections.abc import Callable
 
-    from whatcounts_provider.hooks._bulk import StopOutcome
+    from whatcounts_provider.types import StopOutcome
 
 PROGRESS_EVERY_SECONDS = 10.0
 _NATIVE_HINT = (

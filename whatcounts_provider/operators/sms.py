@@ -6,10 +6,10 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from whatcounts_provider._compat import BaseOperator
-from whatcounts_provider.exceptions import SmsSubscriberNotFoundError, WhatCountsBulkError
+from whatcounts_provider.exceptions import WhatCountsBulkError
 from whatcounts_provider.get_provider_info import DEFAULT_CONN_ID
 from whatcounts_provider.operators._bulk_report import BulkSummary, Progress, coerce_phones
-from whatcounts_provider.phone import mask_phone, validate_sender_code
+from whatcounts_provider.phone import mask_phone
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -58,22 +58,25 @@ class StopSmsSubscriberOperator(BaseOperator):
         return _hook(self.whatcounts_conn_id)
 
     def execute(self, context: Context) -> dict[str, Any]:
-        phone = self.hook.normalize_phone(self.phone)
-        code = validate_sender_code(self.sender_code)
-        try:
-            response: dict[str, Any] | None = self.hook.stop_sms_subscriber(phone, code)
-            status = "stopped"
-            self.log.info("Stopped SMS to %s from sender code %s", mask_phone(phone), code)
-        except SmsSubscriberNotFoundError:
-            if not self.missing_ok:
-                raise
+        # The hook validates and normalises the inputs; the outcome carries them normalised.
+        outcome = self.hook.stop_sms_subscriber_outcome(
+            self.phone, self.sender_code, missing_ok=self.missing_ok
+        )
+        phone, code = mask_phone(outcome.phone), outcome.sender_code
+        if outcome.status == "stopped":
+            self.log.info("Stopped SMS to %s from sender code %s", phone, code)
+        else:
             self.log.warning(
                 "Phone %s has no SMS subscription on sender code %s: nothing to stop (missing_ok=True)",
-                mask_phone(phone),
+                phone,
                 code,
             )
-            response, status = None, "not_subscribed"
-        return {"phone": phone, "sender_code": code, "status": status, "response": response}
+        return {
+            "phone": outcome.phone,
+            "sender_code": code,
+            "status": outcome.status,
+            "response": outcome.response,
+        }
 
 
 class BulkStopSmsSubscriberOperator(BaseOperator):
@@ -124,17 +127,17 @@ class BulkStopSmsSubscriberOperator(BaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         phones = coerce_phones(self.phones)
-        code = validate_sender_code(self.sender_code)
         outcomes = self.hook.stop_sms_subscribers(
             phones,
-            code,
+            self.sender_code,  # validated by the hook, before anything is sent
             max_workers=self.max_workers,
             max_requests_per_second=self.max_requests_per_second,
             missing_ok=self.missing_ok,
         )
-        summary = BulkSummary(code, total=len(phones))
+        summary = BulkSummary(str(self.sender_code), total=len(phones))
         progress = Progress(len(phones), self.log)
         for outcome in outcomes:
+            summary.sender_code = outcome.sender_code or summary.sender_code  # the validated form
             summary.add(outcome)
             progress.tick(summary.done)
         progress.finish(summary.total)

@@ -1,0 +1,360 @@
+"""WhatCountsHook.stop_sms_pairs: one outcome per input over (phone, sender code) pairs.
+
+requests-mock for exact per-input outcomes, the emulator for a shared rate cap; the pair
+sorting and the bounded, lazy work window are tested on their own at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from whatcounts_provider.exceptions import WhatCountsAuthError, WhatCountsConfigError
+from whatcounts_provider.hooks import _bulk
+from whatcounts_provider.hooks.whatcounts import WhatCountsHook
+from whatcounts_provider.phone import normalize_phone
+from whatcounts_provider.types import StopOutcome
+
+REALM = "pairs-realm"
+PASSWORD = "pairs-Pa55word"
+REST = "https://mail.example.com/rest"
+CODE_A = "2065551212"
+CODE_B = "ACME"
+NO_SUBSCRIPTION = "An error occurred processing STOP sends for phone [{}] realmId [10]"
+
+
+@pytest.fixture
+def conn(use_connection, fast_retries: None) -> None:
+    """The default connection at a fake https site, 2 retries that wait 0 s."""
+    use_connection(login=REALM, password=PASSWORD, max_retries=2)
+
+
+def stop_url(phone: str, code: str) -> str:
+    return f"{REST}/sms/stopSubscriberSend/{phone}/{code}"
+
+
+def record(phone: str, code: str) -> dict[str, Any]:
+    return {"id": 1, "phone": phone, "senderCode": code}
+
+
+def by_index(outcomes: list[StopOutcome]) -> list[StopOutcome]:
+    return sorted(outcomes, key=lambda outcome: outcome.index)
+
+
+# --- the mixed table ---------------------------------------------------------------------------
+
+MIXED = [
+    # (input, expected (status, phone, sender_code, attempts))
+    (("+1 (206) 595-9696", CODE_A), ("stopped", "12065959696", CODE_A, 1)),
+    (("not a phone", CODE_A), ("invalid", None, CODE_A, 0)),
+    (("206-595-9697", "a/b"), ("invalid", "12065959697", None, 0)),
+    (("2065959696", CODE_A), ("duplicate", "12065959696", CODE_A, 0)),
+    (("2065959696", CODE_B), ("stopped", "12065959696", CODE_B, 1)),
+    (("2065959698", CODE_A), ("not_subscribed", "12065959698", CODE_A, 1)),
+    (("2065959699", CODE_A), ("failed", "12065959699", CODE_A, 3)),
+    (("2065959690", CODE_A), ("already_done", "12065959690", CODE_A, 0)),
+    ((12065959691, int(CODE_A)), ("stopped", "12065959691", CODE_A, 2)),
+    ("2065959692", ("invalid", None, None, 0)),
+    (({"phone": "2065959693"}, CODE_A), ("invalid", None, CODE_A, 0)),
+    ((True, CODE_A), ("invalid", None, CODE_A, 0)),
+    (("2065959694", ""), ("invalid", "12065959694", None, 0)),
+]
+
+
+@pytest.fixture
+def mixed_api(requests_mock):
+    requests_mock.post(stop_url("12065959696", CODE_A), json=record("12065959696", CODE_A))
+    requests_mock.post(stop_url("12065959696", CODE_B), json=record("12065959696", CODE_B))
+    requests_mock.post(
+        stop_url("12065959698", CODE_A),
+        status_code=500,
+        json={"error": NO_SUBSCRIPTION.format("12065959698"), "statusCode": 500},
+    )
+    requests_mock.post(
+        stop_url("12065959699", CODE_A), status_code=503, json={"error": "Service Unavailable"}
+    )
+    requests_mock.post(
+        stop_url("12065959691", CODE_A),
+        [{"status_code": 503, "json": {}}, {"json": record("12065959691", CODE_A)}],
+    )
+    return requests_mock  # anything else raises NoMockAddress: a "failed" outcome in the table
+
+
+def test_every_input_gets_exactly_one_outcome_and_each_valid_pair_is_posted_once(conn, mixed_api):
+    outcomes = list(
+        WhatCountsHook().stop_sms_pairs(
+            (item for item, _ in MIXED), max_workers=4, already_done={("12065959690", CODE_A)}
+        )
+    )
+
+    assert [o.index for o in by_index(outcomes)] == list(range(len(MIXED))), "one outcome per input"
+    got = [(o.status, o.phone, o.sender_code, o.attempts) for o in by_index(outcomes)]
+    assert got == [expected for _, expected in MIXED]
+    posted = sorted(tuple(r.url.rsplit("/", 2)[1:]) for r in mixed_api.request_history)
+    assert posted == sorted(
+        [
+            ("12065959696", CODE_A),
+            ("12065959696", CODE_B),
+            ("12065959698", CODE_A),
+            *[("12065959699", CODE_A)] * 3,  # 1 try + 2 retries
+            *[("12065959691", CODE_A)] * 2,  # a 503, then stopped
+        ]
+    ), "valid pairs only, each once plus its retries; never the already-done pair"
+
+
+def test_the_same_table_against_the_emulator(whatcounts_conn_env, use_connection, fast_retries):
+    emulator = whatcounts_conn_env
+    use_connection(uri=emulator.conn_uri(), max_retries=2)
+    emulator.subscribe(CODE_A, ["12065959696", "12065959699", "12065959691"])
+    emulator.subscribe(CODE_B, ["12065959696"])
+    emulator.faults.update(failing_phones={"12065959699"})
+    # 12065959691 is subscribed; the emulator answers it at once (no scripted 503): 1 attempt
+    expected = [e if e[1] != "12065959691" else ("stopped", "12065959691", CODE_A, 1) for _, e in MIXED]
+
+    outcomes = by_index(
+        list(
+            WhatCountsHook().stop_sms_pairs(
+                (item for item, _ in MIXED), max_workers=4, already_done={("12065959690", CODE_A)}
+            )
+        )
+    )
+
+    assert [(o.status, o.phone, o.sender_code, o.attempts) for o in outcomes] == expected
+    state = emulator.state
+    assert state.post_count(CODE_A, "12065959696") == 1
+    assert state.post_count(CODE_B, "12065959696") == 1
+    assert state.post_count(CODE_A, "12065959698") == 1
+    assert state.post_count(CODE_A, "12065959699") == 3
+    assert state.post_count(CODE_A, "12065959690") == 0, "already done: never sent"
+    assert state.is_stopped(CODE_A, "12065959696")
+    assert state.is_stopped(CODE_B, "12065959696")
+    assert not state.is_stopped(CODE_A, "12065959699")
+
+
+def test_outcomes_say_why_without_full_phones_or_secrets(conn, mixed_api):
+    done = {("12065959690", CODE_A)}
+    outcomes = by_index(list(WhatCountsHook().stop_sms_pairs((i for i, _ in MIXED), already_done=done)))
+
+    errors = {o.index: o.error for o in outcomes}
+    assert "phone" in errors[1]
+    assert "is invalid" in errors[1]
+    assert "sender_code" in errors[2]
+    assert "ASCII letters and digits" in errors[2]
+    assert "HTTP 503" in errors[6]
+    assert "gave up after 3 attempts" in errors[6]
+    assert "(phone, sender_code) pair" in errors[9]
+    assert "str" in errors[9]
+    assert "sender_code is empty" in errors[12]
+    assert all(o.error is None for o in outcomes if o.status in ("stopped", "not_subscribed", "duplicate"))
+    text = json.dumps([o.error for o in outcomes])
+    for full in ("12065959699", "2065959699", "2065959697", PASSWORD):
+        assert full not in text
+    assert outcomes[0].response == record("12065959696", CODE_A)
+    assert outcomes[5].response is None
+
+
+def test_missing_ok_false_makes_not_subscribed_a_failure(conn, mixed_api):
+    (outcome,) = WhatCountsHook().stop_sms_pairs([("2065959698", CODE_A)], missing_ok=False)
+    assert (outcome.status, outcome.attempts) == ("failed", 1)
+    assert "STOP sends for phone" in (outcome.error or "")
+
+
+ODD_INPUTS = [
+    {"phone": "2065959696", "nested": {1: {2, 3}}},
+    True,
+    None,
+    b"2065959696",
+    float("nan"),
+    float("inf"),
+    2.5,
+    object(),
+    ["2065959696"],
+    "x" * 5000,
+]
+
+
+@pytest.mark.parametrize("raw", ODD_INPUTS, ids=lambda raw: type(raw).__name__)
+def test_any_input_is_json_safe(conn, requests_mock, raw):
+    requests_mock.post(re.compile(".*"), json={})
+    outcomes = list(WhatCountsHook().stop_sms_pairs([(raw, CODE_A), raw]))
+
+    assert [o.status for o in outcomes] == ["invalid", "invalid"]
+    for outcome in outcomes:
+        text = json.dumps(outcome.as_dict(), allow_nan=False)
+        assert json.loads(text)["input"] == outcome.input
+    assert requests_mock.call_count == 0
+    if raw is None or isinstance(raw, (bool, str)) or (isinstance(raw, float) and math.isfinite(raw)):
+        assert outcomes[0].input == raw, "JSON values are kept as given"
+    else:
+        assert isinstance(outcomes[0].input, str)
+        assert len(outcomes[0].input) <= 200
+
+
+def test_rejected_credentials_stop_the_whole_run(conn, requests_mock):
+    requests_mock.post(re.compile(".*"), status_code=401, json={"error": "Unauthorized"})
+    with pytest.raises(WhatCountsAuthError):
+        list(
+            WhatCountsHook().stop_sms_pairs(((f"20659596{i:02d}", CODE_A) for i in range(50)), max_workers=2)
+        )
+    assert requests_mock.call_count <= 2 * 2, "no point sending the rest"
+
+
+def test_an_unusable_connection_fails_before_anything_is_read(use_connection, requests_mock):
+    use_connection(uri=f"whatcounts://{REALM}:{PASSWORD}@mail.example.com", timeout="soon")
+    read = []
+
+    def pairs():
+        read.append(1)
+        yield ("2065959696", CODE_A)
+
+    with pytest.raises(WhatCountsConfigError, match="timeout"):
+        WhatCountsHook().stop_sms_pairs(pairs())
+    assert read == []
+    assert requests_mock.call_count == 0
+
+
+@pytest.mark.parametrize("pairs", ["2065959696", b"x", {"2065959696": CODE_A}, 5, None])
+def test_pairs_must_be_a_collection(conn, pairs):
+    with pytest.raises(TypeError, match=r"pairs must be a list of \(phone, sender_code\) pairs"):
+        WhatCountsHook().stop_sms_pairs(pairs)
+
+
+# --- laziness and the window -------------------------------------------------------------------
+
+
+def test_a_100000_row_generator_is_read_as_outcomes_are_consumed(conn, requests_mock):
+    requests_mock.post(re.compile(".*"), json={"id": 1})
+    read = 0
+    workers = 4
+
+    def rows():
+        nonlocal read
+        for i in range(100_000):
+            read += 1
+            yield (f"1206{2_000_000 + i}", CODE_A)
+
+    ahead: list[int] = []
+    outcomes = WhatCountsHook().stop_sms_pairs(rows(), max_workers=workers)
+    for consumed, outcome in enumerate(outcomes, start=1):
+        assert outcome.status == "stopped"
+        ahead.append(read - consumed)
+        if consumed == 300:
+            break
+    outcomes.close()
+
+    assert max(ahead) <= 2 * workers, "never more than 2 x workers rows ahead of the consumer"
+    assert read <= 300 + 2 * workers, "the other 99,700 rows were never read"
+    assert requests_mock.call_count <= 300 + 2 * workers
+
+
+def test_one_rate_cap_covers_every_sender_code(whatcounts_conn_env):
+    """45 pairs over 3 codes at 20/s: one cap for the run, not one per code (the API limit is per account)."""
+    emulator = whatcounts_conn_env
+    pairs = [(f"1206{2_000_000 + i}", code) for i in range(15) for code in ("111", "222", "333")]
+    for phone, code in pairs:
+        emulator.subscribe(code, [phone])
+    started = time.monotonic()
+
+    outcomes = list(WhatCountsHook().stop_sms_pairs(pairs, max_workers=8, max_requests_per_second=20))
+
+    assert [o.status for o in outcomes].count("stopped") == 45
+    stamps = sorted(r.timestamp for r in emulator.state.requests if r.method == "POST")
+    # Load-proof: a request arrives after its slot, and slots are 50 ms apart from the start
+    # for all codes together (with a cap per code, 3 would share each slot). A loaded machine
+    # only delays requests; it cannot make one arrive before its slot.
+    early = [(i, round(t - started, 3)) for i, t in enumerate(stamps) if t - started < i / 20]
+    assert early == []
+
+
+# --- the parts on their own ----------------------------------------------------------------------
+
+
+def sorter(**kwargs: Any) -> _bulk.Sorter:
+    return _bulk.Sorter(normalize_phone, **kwargs)
+
+
+def test_sorter_sends_each_distinct_normalised_pair_once():
+    sort = sorter().sort
+    results = [
+        sort(i, item)
+        for i, item in enumerate(
+            [("+1 206 595 9696", "A1"), ("2065959696", "A1"), ("2065959696", "B2"), (12065959696, "A1")]
+        )
+    ]
+    assert results[0] == (0, "+1 206 595 9696", "12065959696", "A1")
+    assert results[1] == StopOutcome(
+        "12065959696", "duplicate", index=1, input="2065959696", sender_code="A1"
+    )
+    assert results[2] == (2, "2065959696", "12065959696", "B2")
+    assert isinstance(results[3], StopOutcome)
+    assert results[3].status == "duplicate"
+
+
+def test_sorter_reports_already_done_pairs_once_then_duplicates():
+    sort = sorter(already_done={("12065959696", "A1")}).sort
+    first, second = sort(0, ("2065959696", "A1")), sort(1, ("2065959696", "A1"))
+    assert isinstance(first, StopOutcome)
+    assert first.status == "already_done"
+    assert isinstance(second, StopOutcome)
+    assert second.status == "duplicate"
+
+
+def test_sorter_names_both_problems_of_a_row():
+    outcome = sorter().sort(7, ("nope", "a/b"))
+    assert isinstance(outcome, StopOutcome)
+    assert (outcome.status, outcome.phone, outcome.sender_code, outcome.index) == ("invalid", None, None, 7)
+    assert "phone" in (outcome.error or "")
+    assert "sender_code" in (outcome.error or "")
+
+
+def job(index: int) -> _bulk.Job:
+    return (index, str(index), f"1206{2_000_000 + index}", "A1")
+
+
+def stopped(job: _bulk.Job) -> StopOutcome:
+    return StopOutcome(job[2], "stopped", index=job[0], sender_code=job[3])
+
+
+class ListSorter(_bulk.Sorter):
+    """Every item is already a job: tests the window without phone parsing."""
+
+    def __init__(self) -> None:
+        super().__init__(normalize_phone)
+
+    def sort(self, index: int, item: object) -> _bulk.Job | StopOutcome:
+        return job(index)
+
+
+def test_run_keeps_at_most_two_windows_of_work_in_flight_and_runs_each_job_once():
+    started: list[int] = []
+    lock = threading.Lock()
+
+    def stop_one(item: _bulk.Job) -> StopOutcome:
+        with lock:
+            started.append(item[0])
+        return stopped(item)
+
+    ahead = []
+    outcomes = _bulk.run(range(100), ListSorter(), stop_one, workers=4, cancelled=threading.Event())
+    for consumed, outcome in enumerate(outcomes, start=1):
+        with lock:
+            ahead.append(len(started) - consumed)
+        assert outcome.status == "stopped"
+    assert sorted(started) == list(range(100)), "every job exactly once"
+    assert max(ahead) <= 2 * 4
+
+
+def test_run_propagates_a_fatal_error_from_a_job():
+    def stop_one(item: _bulk.Job) -> StopOutcome:
+        if item[0] == 3:
+            raise PermissionError("stop everything")
+        return stopped(item)
+
+    with pytest.raises(PermissionError):
+        list(_bulk.run(range(10), ListSorter(), stop_one, workers=2, cancelled=threading.Event()))

@@ -1,0 +1,62 @@
+"""Which errors fail a task at once (AirflowFailException: no retry can fix them), which keep its retries."""
+
+from __future__ import annotations
+
+import airflow
+import pytest
+
+from whatcounts_provider.exceptions import (
+    InvalidPhoneNumberError,
+    InvalidSenderCodeError,
+    SmsSubscriberNotFoundError,
+    WhatCountsApiError,
+    WhatCountsAuthError,
+    WhatCountsBulkError,
+    WhatCountsCancelledError,
+    WhatCountsConfigError,
+    WhatCountsError,
+    WhatCountsTransportError,
+)
+
+if int(airflow.__version__.split(".")[0]) >= 3:
+    # What Airflow 3's task runner catches to skip the task's retries.
+    from airflow.sdk.exceptions import AirflowException, AirflowFailException
+else:
+    from airflow.exceptions import AirflowException, AirflowFailException
+
+NO_RETRY_CAN_FIX = {
+    "rejected credentials": WhatCountsAuthError("bad password", status_code=401),
+    "unusable connection": WhatCountsConfigError("Host is empty"),
+    "invalid phone": InvalidPhoneNumberError("phone '***' is invalid"),
+    "invalid sender code": InvalidSenderCodeError("sender_code is empty"),
+}
+WORTH_A_TASK_RETRY = {
+    "no answer": WhatCountsTransportError("timed out"),
+    "server error": WhatCountsApiError("Service Unavailable", status_code=503),
+    "not subscribed": SmsSubscriberNotFoundError("no subscription", status_code=500),
+    "some phones failed": WhatCountsBulkError("2 failed", summary={}),
+    "cancelled": WhatCountsCancelledError("cancelled"),
+}
+
+
+@pytest.mark.parametrize("error", NO_RETRY_CAN_FIX.values(), ids=NO_RETRY_CAN_FIX.keys())
+def test_errors_no_retry_can_fix_fail_the_task_without_spending_retries(error):
+    assert isinstance(error, AirflowFailException)
+
+
+@pytest.mark.parametrize("error", WORTH_A_TASK_RETRY.values(), ids=WORTH_A_TASK_RETRY.keys())
+def test_other_errors_keep_the_task_retries(error):
+    assert not isinstance(error, AirflowFailException)
+
+
+@pytest.mark.parametrize("error", [*NO_RETRY_CAN_FIX.values(), *WORTH_A_TASK_RETRY.values()])
+def test_every_error_keeps_its_documented_bases(error):
+    assert isinstance(error, WhatCountsError)
+    assert isinstance(error, AirflowException)
+
+
+def test_the_specific_bases_are_kept():
+    assert issubclass(WhatCountsAuthError, WhatCountsApiError)
+    assert NO_RETRY_CAN_FIX["rejected credentials"].status_code == 401
+    for error in (WhatCountsConfigError, InvalidPhoneNumberError, InvalidSenderCodeError):
+        assert issubclass(error, ValueError)
