@@ -29,7 +29,7 @@ from whatcounts_provider.testing.emulator import (
     WhatCountsEmulator,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SENDER = "2065551212"
 PHONE10 = "2065959696"
 PHONE = "12065959696"
