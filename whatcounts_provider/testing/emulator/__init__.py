@@ -22,14 +22,13 @@ from __future__ import annotations
 from whatcounts_provider.testing.emulator.api import API_MEDIA_TYPE, DEMO_CREDENTIALS, HOST, REALM_ID
 from whatcounts_provider.testing.emulator.faults import Faults
 from whatcounts_provider.testing.emulator.server import WhatCountsEmulator
-from whatcounts_provider.testing.emulator.state import Counters, EmulatorState, NoAnswer, RequestRecord
+from whatcounts_provider.testing.emulator.state import EmulatorState, NoAnswer, RequestRecord
 
 __all__ = [
     "API_MEDIA_TYPE",
     "DEMO_CREDENTIALS",
     "HOST",
     "REALM_ID",
-    "Counters",
     "EmulatorState",
     "Faults",
     "NoAnswer",

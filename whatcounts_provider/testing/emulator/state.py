@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 import itertools
 import threading
@@ -41,34 +40,6 @@ class RequestRecord(NamedTuple):
     status: int | None
 
 
-@dataclasses.dataclass
-class Counters:
-    """Everything the emulator counts, each under its own name."""
-
-    requests: int = 0  # API requests, answered or not (never the admin API)
-    connections: int = 0  # TCP connections accepted, admin API included
-    dropped: int = 0  # see NoAnswer
-    dropped_after_act: int = 0
-    by_status: Counter[int] = dataclasses.field(default_factory=Counter)
-    by_endpoint: Counter[Endpoint] = dataclasses.field(default_factory=Counter)
-    #: Stop POSTs per (sender code, phone), whatever became of them: retries show here.
-    posts: Counter[tuple[str, str]] = dataclasses.field(default_factory=Counter)
-
-    def as_dict(self) -> dict[str, Any]:
-        posts: dict[str, dict[str, int]] = {}
-        for (sender, phone), n in sorted(self.posts.items()):
-            posts.setdefault(sender, {})[phone] = n
-        return {
-            "requests": self.requests,
-            "by_status": {str(code): n for code, n in sorted(self.by_status.items())},
-            "by_endpoint": {endpoint.value: n for endpoint, n in sorted(self.by_endpoint.items())},
-            "posts": posts,
-            "connections": self.connections,
-            "dropped": self.dropped,
-            "dropped_after_act": self.dropped_after_act,
-        }
-
-
 class EmulatorState:
     """Subscriptions, stops and counters, shared by all handler threads behind one lock."""
 
@@ -84,41 +55,20 @@ class EmulatorState:
         with self._lock:
             self.subscriptions: dict[str, set[str]] = {}
             self.stopped: dict[str, dict[str, dict[str, Any]]] = {}
-            self.counters = Counters()
+            # The counters, each under its own name.
+            self.requests_total = 0  # API requests, answered or not (never the admin API)
+            self.connections = 0  # TCP connections accepted, admin API included
+            self.dropped = 0  # closed before acting: NoAnswer.DROPPED
+            self.dropped_after_act = 0  # acted, answer lost: NoAnswer.DROPPED_AFTER_ACT
+            self.by_status: Counter[int] = Counter()
+            self.by_endpoint: Counter[Endpoint] = Counter()
+            #: Stop POSTs per (sender code, phone), whatever became of them: retries show here.
+            self.posts: Counter[tuple[str, str]] = Counter()
             self.requests: list[RequestRecord] = []
             self._subscriber_ids: dict[tuple[str, str], int] = {}
             self._sender_ids: dict[str, int] = {}
             self._next_subscriber_id = itertools.count(1)
             self._next_stop_id = itertools.count(1)
-
-    # The counters under the names tests and users already read.
-    @property
-    def requests_total(self) -> int:
-        return self.counters.requests
-
-    @property
-    def connections(self) -> int:
-        return self.counters.connections
-
-    @property
-    def dropped(self) -> int:
-        return self.counters.dropped
-
-    @property
-    def dropped_after_act(self) -> int:
-        return self.counters.dropped_after_act
-
-    @property
-    def by_status(self) -> Counter[int]:
-        return self.counters.by_status
-
-    @property
-    def by_endpoint(self) -> Counter[Endpoint]:
-        return self.counters.by_endpoint
-
-    @property
-    def posts(self) -> Counter[tuple[str, str]]:
-        return self.counters.posts
 
     def subscribe(self, sender_code: str, phones: Iterable[str | int] | str | int) -> list[str]:
         """Subscribe phones (10 digits are US) to a sender code; return them normalised."""
@@ -146,7 +96,7 @@ class EmulatorState:
     def post_count(self, sender_code: str, phone: str | int) -> int:
         """How many stop POSTs arrived for this phone, whatever became of them (retries count)."""
         with self._lock:
-            return self.counters.posts[sender_code, naive_whatcounts_phone(phone) or str(phone)]
+            return self.posts[sender_code, naive_whatcounts_phone(phone) or str(phone)]
 
     def stop(self, sender_code: str, phone: str) -> dict[str, Any] | None:
         """End the subscription and return WhatCounts' record of it; None if there was none."""
@@ -171,7 +121,7 @@ class EmulatorState:
 
     def connection_opened(self) -> None:
         with self._lock:
-            self.counters.connections += 1
+            self.connections += 1
 
     def record(
         self, method: str, endpoint: Endpoint, sender: str | None, phone: str | None, answer: int | NoAnswer
@@ -179,26 +129,36 @@ class EmulatorState:
         """Count one API request; called before its answer goes out, so a client never outruns it."""
         status = answer if isinstance(answer, int) else None
         with self._lock:
-            counters = self.counters
-            counters.requests += 1
-            counters.by_endpoint[endpoint] += 1
+            self.requests_total += 1
+            self.by_endpoint[endpoint] += 1
             if status is not None:
-                counters.by_status[status] += 1
+                self.by_status[status] += 1
             elif answer is NoAnswer.DROPPED:
-                counters.dropped += 1
+                self.dropped += 1
             elif answer is NoAnswer.DROPPED_AFTER_ACT:
-                counters.dropped_after_act += 1
+                self.dropped_after_act += 1
             if endpoint is Endpoint.STOP and method == "POST" and sender is not None and phone is not None:
-                counters.posts[sender, phone] += 1
+                self.posts[sender, phone] += 1
             if self.record_requests:
                 self.requests.append(RequestRecord(time.monotonic(), method, endpoint, sender, phone, status))
 
     def snapshot(self) -> dict[str, Any]:
         """A JSON-able copy of the state (``GET /_admin/state``)."""
         with self._lock:
+            posts: dict[str, dict[str, int]] = {}
+            for (sender, phone), n in sorted(self.posts.items()):
+                posts.setdefault(sender, {})[phone] = n
             return {
                 "realm": self.realm,
                 "subscribed": {code: sorted(phones) for code, phones in sorted(self.subscriptions.items())},
                 "stopped": {code: sorted(phones) for code, phones in sorted(self.stopped.items())},
-                "counters": self.counters.as_dict(),
+                "counters": {
+                    "requests": self.requests_total,
+                    "by_status": {str(code): n for code, n in sorted(self.by_status.items())},
+                    "by_endpoint": {endpoint.value: n for endpoint, n in sorted(self.by_endpoint.items())},
+                    "posts": posts,
+                    "connections": self.connections,
+                    "dropped": self.dropped,
+                    "dropped_after_act": self.dropped_after_act,
+                },
             }
