@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from whatcounts_provider.testing.series import phone_series
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_DAGS = ROOT / "example_dags"
 
@@ -30,10 +32,9 @@ SENDER = "2065551212"
 def phones(count: int) -> list[str]:
     """Distinct valid US phones in WhatCounts' form (12062000000, 12062000001, ...).
 
-    The same series as the example DAG whatcounts_bulk_opt_out generates, written out here so a
-    change to the DAG shows up in its tests.
+    The series the example DAG whatcounts_bulk_opt_out generates (one generator for both).
     """
-    return [f"1206{2_000_000 + i}" for i in range(count)]
+    return phone_series(count)
 
 
 @pytest.fixture
