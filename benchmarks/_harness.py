@@ -7,7 +7,6 @@ call ends a section with an error, not the run with a hang.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import dataclasses
 import os
 import signal
@@ -102,7 +101,7 @@ class Bench:
         # No request log: it would grow by 100,000 entries in the memory section.
         command += ["--no-record-requests", "--ready-file", str(ready)]
         with (WORK_DIR / "emulator.log").open("ab") as log:
-            self._process = subprocess.Popen(command, stdout=log, stderr=log, preexec_fn=_die_with_parent)
+            self._process = subprocess.Popen(command, stdout=log, stderr=log)
         deadline = time.monotonic() + timeout
         while not ready.exists():
             if self._process.poll() is not None or time.monotonic() > deadline:
@@ -141,12 +140,6 @@ class Bench:
     def subscribe(self, sender_code: str, phones: list[str], chunk: int = 10_000) -> None:
         for i in range(0, len(phones), chunk):
             self.admin("POST", "subscribe", {"sender_code": sender_code, "phones": phones[i : i + chunk]})
-
-
-def _die_with_parent() -> None:
-    """Linux: SIGTERM the emulator if the benchmark dies without reaching its ``finally``."""
-    with contextlib.suppress(Exception):
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 @contextlib.contextmanager
