@@ -73,7 +73,7 @@ def test_a_phone_segment_that_is_not_digits_is_a_400(subscribed_emulator, phone)
 
 @pytest.mark.parametrize(
     "auth",
-    [("demo-realm", "wrong"), ("other-realm", "demo-password"), None],
+    [(DEMO_CREDENTIALS[0], "wrong"), ("other-realm", DEMO_CREDENTIALS[1]), None],
     ids=["password", "realm", "none"],
 )
 def test_bad_or_missing_basic_auth_is_a_401_and_stops_nothing(subscribed_emulator, auth):

@@ -16,7 +16,7 @@ from tests.testing.emulator_client import (
     get_lists,
     post_stop,
 )
-from whatcounts_provider.testing.emulator import Faults, WhatCountsEmulator
+from whatcounts_provider.testing.emulator import DEMO_CREDENTIALS, Faults, WhatCountsEmulator
 
 
 def test_admin_api_subscribe_state_faults_and_reset(whatcounts_emulator):
@@ -110,7 +110,7 @@ def test_failing_phones_get_503_on_every_sender_until_cleared(subscribed_emulato
 
 def test_auth_is_checked_before_an_outage(subscribed_emulator):
     subscribed_emulator.faults.update(outage=True)
-    assert post_stop(subscribed_emulator, PHONE, auth=("demo-realm", "wrong")).status_code == 401
+    assert post_stop(subscribed_emulator, PHONE, auth=(DEMO_CREDENTIALS[0], "wrong")).status_code == 401
     assert post_stop(subscribed_emulator, PHONE).status_code == 503
 
 
