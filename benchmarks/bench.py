@@ -4,7 +4,7 @@
     make bench BENCH_ARGS="--quick"             # small sizes: a smoke run of every section
     make bench BENCH_ARGS="--only bulk,memory --set bulk_n=2000"
 
-Sections, one module each (to add one, write a module with a ``SECTION`` and list it below):
+Sections (to add one, write a module with a ``Section`` and list it in SECTIONS below):
   per-call  WhatCountsHook.stop_sms_subscriber vs a raw keep-alive requests loop (floor) vs HttpHook.run
   bulk      stop_sms_subscribers vs the ideal N x latency / workers and vs a bare thread pool
   dags      N phones as one BulkStopSmsSubscriberOperator vs N mapped tasks, through dag.test()
@@ -27,10 +27,9 @@ import sys
 import time
 from importlib import metadata
 
-import bulk
 import dag_runs
+import hook_calls
 import memory
-import per_call
 from _harness import (
     QUICK,
     ROOT,
@@ -43,7 +42,7 @@ from _harness import (
     render_table,
 )
 
-SECTIONS = [per_call.SECTION, bulk.SECTION, dag_runs.SECTION, memory.SECTION]
+SECTIONS = [hook_calls.PER_CALL, hook_calls.BULK, dag_runs.SECTION, memory.SECTION]
 
 
 def parse_args() -> tuple[Sizes, list[str]]:

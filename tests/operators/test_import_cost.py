@@ -16,13 +16,32 @@ import pytest
 HEAVY = ("requests", "phonenumbers", "whatcounts_provider.hooks.whatcounts")
 
 
-def modules_after_import(statement: str) -> set[str]:
-    """The modules of ``HEAVY`` loaded in a fresh interpreter after running ``statement``."""
+def import_chain(importtime: str, module: str) -> list[str]:
+    """Who imported ``module``, read from ``python -X importtime`` (children come before parents)."""
+    rows = [line.split("|")[-1] for line in importtime.splitlines() if line.startswith("import time:")]
+    for i, row in enumerate(rows):
+        if row.strip() == module:
+            chain, depth = [module], len(row) - len(row.lstrip())
+            for parent in rows[i + 1 :]:
+                if len(parent) - len(parent.lstrip()) < depth:
+                    chain.append(parent.strip())
+                    depth = len(parent) - len(parent.lstrip())
+            return chain
+    return []
+
+
+def modules_after_import(statement: str) -> dict[str, list[str]]:
+    """The ``HEAVY`` modules a fresh interpreter loaded for ``statement``, each with its import chain."""
     code = f"import json, sys\n{statement}\nprint(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
     done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+        [sys.executable, "-X", "importtime", "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
     )
-    return set(json.loads(done.stdout.strip().splitlines()[-1]))
+    loaded = json.loads(done.stdout.strip().splitlines()[-1])
+    return {module: import_chain(done.stderr, module) for module in loaded}
 
 
 @pytest.mark.parametrize(
@@ -34,9 +53,12 @@ def modules_after_import(statement: str) -> set[str]:
     ],
 )
 def test_importing_the_operators_loads_neither_requests_phonenumbers_nor_the_hook(statement):
-    assert modules_after_import(statement) == set()
+    assert modules_after_import(statement) == {}
 
 
 def test_the_check_sees_the_modules_once_the_hook_is_imported():
-    """The same probe reports all three after importing the hook: it can fail."""
-    assert modules_after_import("import whatcounts_provider.hooks.whatcounts") == set(HEAVY)
+    """The same probe reports all three after importing the hook, with who imported them: it can fail."""
+    loaded = modules_after_import("import whatcounts_provider.hooks.whatcounts")
+    assert set(loaded) == set(HEAVY)
+    assert loaded["whatcounts_provider.hooks.whatcounts"] == ["whatcounts_provider.hooks.whatcounts"]
+    assert loaded["requests"][-1] == "whatcounts_provider.hooks.whatcounts"
