@@ -19,7 +19,7 @@ import sys
 import time
 import urllib.request
 from collections import Counter, defaultdict
-from importlib.metadata import version
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,6 @@ DAG_ID = "whatcounts_stop_sms_from_pipeline"
 BULK_DAG_ID = "whatcounts_bulk_opt_out"
 BULK_SENDER, BULK_PHONES, BULK_CHUNK = "2065551212", 50_000, 10_000
 REALM, PASSWORD = DEMO_CREDENTIALS
-AIRFLOW_3 = int(version("apache-airflow").split(".")[0]) >= 3
 READY_TIMEOUT = 15.0
 
 
@@ -137,19 +136,20 @@ def airflow_json(*args: str) -> Any:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def task_states(dag_id: str = DAG_ID) -> dict[str, Counter[str]]:
-    """Task states of the DAG's latest run, from the Airflow CLI (mapped tasks count once per index).
+def test_dag(dag_id: str, *options: str) -> tuple[int, str]:
+    """``airflow dags test`` at a logical date of our choosing: (exit code, that logical date).
 
-    ``airflow dags test`` prints no summary: ``dags list-runs`` names the run and
-    ``tasks states-for-dag-run`` lists its task instances, both as JSON on Airflow 2.11 and 3.x.
+    Choosing the date names the run for ``tasks states-for-dag-run`` on Airflow 2.11 and 3.x alike
+    (2.11's ``dags test`` never registers the DAG, so ``dags list-runs`` cannot find it there).
     """
-    list_runs = ["dags", "list-runs", dag_id] if AIRFLOW_3 else ["dags", "list-runs", "-d", dag_id]
-    runs = airflow_json(*list_runs)
-    if not runs:
-        return {}
-    latest = max(runs, key=lambda run: run.get("start_date") or "")
+    logical_date = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    return airflow("dags", "test", dag_id, logical_date, *options), logical_date
+
+
+def task_states(dag_id: str, logical_date: str) -> dict[str, Counter[str]]:
+    """Task states of the run, from the Airflow CLI's JSON (a mapped task counts once per index)."""
     states: dict[str, Counter[str]] = defaultdict(Counter)
-    for task in airflow_json("tasks", "states-for-dag-run", dag_id, latest["run_id"]):
+    for task in airflow_json("tasks", "states-for-dag-run", dag_id, logical_date):
         states[task["task_id"]][task["state"] or "none"] += 1
     return states
 
@@ -181,9 +181,9 @@ def run_bulk(url: str) -> bool:
     conf = json.dumps({"count": BULK_PHONES, "chunk_size": BULK_CHUNK, "sender_code": BULK_SENDER})
     say(f"airflow dags test {BULK_DAG_ID} -c '{conf}'  ({BULK_PHONES:,} phones, chunks of {BULK_CHUNK:,})")
     started = time.monotonic()
-    exit_code = airflow("dags", "test", BULK_DAG_ID, "-c", conf)
+    exit_code, logical_date = test_dag(BULK_DAG_ID, "-c", conf)
     elapsed = time.monotonic() - started
-    tasks = task_states(BULK_DAG_ID)
+    tasks = task_states(BULK_DAG_ID, logical_date)
     print_task_states(tasks)
     stopped = set(emulator_state(url)["stopped"].get(BULK_SENDER, []))
     done = sum(phone in stopped for phone in phones)
@@ -224,8 +224,8 @@ def main() -> int:
             {"conn_type": "whatcounts", "host": url, "login": REALM, "password": PASSWORD}
         )
         say(f"airflow dags test {DAG_ID}")
-        exit_code = airflow("dags", "test", DAG_ID)
-        tasks = task_states()
+        exit_code, logical_date = test_dag(DAG_ID)
+        tasks = task_states(DAG_ID, logical_date)
         stopped = report(emulator_state(url), tasks)
         if not succeeded(exit_code, tasks) or not stopped:
             reason = "the DAG run did not succeed" if stopped else "no phone was opted out"
@@ -234,6 +234,9 @@ def main() -> int:
         if not run_bulk(url):
             say(f"Demo FAILED: {BULK_DAG_ID} did not opt out every generated phone")
             return 1
+    except RuntimeError as exc:  # an Airflow CLI command failed
+        say(f"Demo FAILED: {exc}")
+        return 1
     finally:  # also on Ctrl-C and on any error above
         stop_emulator(process)
     say("Demo OK")
