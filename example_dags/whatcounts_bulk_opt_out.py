@@ -20,6 +20,7 @@ from typing import Any
 
 from whatcounts_provider.operators.sms import BulkStopSmsSubscriberOperator
 from whatcounts_provider.phone import mask_phone
+from whatcounts_provider.testing.series import phone_series
 
 try:
     from airflow.sdk import DAG, Param, task
@@ -32,11 +33,6 @@ log = logging.getLogger("airflow.task")
 
 # Chunks are mapped task instances: stay well below Airflow's max_map_length (1024 by default).
 MAX_CHUNKS = 500
-
-
-def generated_opt_outs(count: int) -> list[str]:
-    """Distinct, valid US phones (206-2xx-xxxx) standing in for a real opt-out extract."""
-    return [f"1206{2_000_000 + i}" for i in range(count)]
 
 
 with DAG(
@@ -58,7 +54,7 @@ with DAG(
     @task
     def extract_opt_outs(params: dict[str, Any]) -> list[list[str]]:
         """Produce the opt-out list and cut it into chunks, one per mapped task."""
-        phones = generated_opt_outs(params["count"])
+        phones = phone_series(params["count"])  # stands in for a real opt-out extract
         size = max(params["chunk_size"], -(-len(phones) // MAX_CHUNKS))
         return [phones[i : i + size] for i in range(0, len(phones), size)]
 

@@ -14,23 +14,25 @@ import csv
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 import urllib.request
 from collections import Counter, defaultdict
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from whatcounts_provider.phone import mask_phone, normalize_phone
+from whatcounts_provider.testing.emulator import DEMO_CREDENTIALS
+from whatcounts_provider.testing.series import phone_series
 
 ROOT = Path(__file__).resolve().parent.parent
 REPLIES_CSV = ROOT / "example_dags" / "data" / "stop_replies.csv"
 DAG_ID = "whatcounts_stop_sms_from_pipeline"
 BULK_DAG_ID = "whatcounts_bulk_opt_out"
 BULK_SENDER, BULK_PHONES, BULK_CHUNK = "2065551212", 50_000, 10_000
-REALM, PASSWORD = "demo-realm", "demo-password"
+REALM, PASSWORD = DEMO_CREDENTIALS
 READY_TIMEOUT = 15.0
 
 
@@ -123,21 +125,32 @@ def emulator_state(url: str) -> dict[str, Any]:
     return state
 
 
-def task_states(home: Path, dag_id: str = DAG_ID) -> dict[str, Counter[str]]:
-    """Task states of the DAG's latest run, read from the demo's SQLite metadata DB.
+def airflow_json(*args: str) -> Any:
+    """The JSON answer of an Airflow CLI command run with ``-o json`` (the public, stable interface)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "airflow", *args, "-o", "json"], check=False, capture_output=True, text=True
+    )
+    if done.returncode:
+        raise RuntimeError(f"airflow {' '.join(args)} failed: {done.stderr[-2000:]}")
+    # The JSON is the last line; Airflow may log before it.
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
-    ``airflow dags test`` prints no summary, and the task CLI needs a run id and differs
-    between Airflow 2 and 3; the throwaway SQLite DB of ``make demo`` is simpler to ask.
+
+def test_dag(dag_id: str, *options: str) -> tuple[int, str]:
+    """``airflow dags test`` at a logical date of our choosing: (exit code, that logical date).
+
+    Choosing the date names the run for ``tasks states-for-dag-run`` on Airflow 2.11 and 3.x alike
+    (2.11's ``dags test`` never registers the DAG, so ``dags list-runs`` cannot find it there).
     """
-    with sqlite3.connect(home / "airflow.db") as db:
-        rows = db.execute(
-            "SELECT task_id, state FROM task_instance WHERE dag_id = ? AND run_id = "
-            "(SELECT run_id FROM dag_run WHERE dag_id = ? ORDER BY id DESC LIMIT 1)",
-            (dag_id, dag_id),
-        ).fetchall()
+    logical_date = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    return airflow("dags", "test", dag_id, logical_date, *options), logical_date
+
+
+def task_states(dag_id: str, logical_date: str) -> dict[str, Counter[str]]:
+    """Task states of the run, from the Airflow CLI's JSON (a mapped task counts once per index)."""
     states: dict[str, Counter[str]] = defaultdict(Counter)
-    for task_id, state in rows:
-        states[task_id][state or "none"] += 1
+    for task in airflow_json("tasks", "states-for-dag-run", dag_id, logical_date):
+        states[task["task_id"]][task["state"] or "none"] += 1
     return states
 
 
@@ -151,11 +164,6 @@ def succeeded(exit_code: int, tasks: dict[str, Counter[str]]) -> bool:
     return exit_code == 0 and bool(tasks) and all(set(counts) == {"success"} for counts in tasks.values())
 
 
-def generated_phones() -> list[str]:
-    """The phones whatcounts_bulk_opt_out generates (see generated_opt_outs in the DAG)."""
-    return [f"1206{2_000_000 + i}" for i in range(BULK_PHONES)]
-
-
 def subscribe(url: str, sender: str, phones: list[str]) -> None:
     """Seed the emulator through its admin API (a 50,000-phone command line would be unwieldy)."""
     body = json.dumps({"sender_code": sender, "phones": phones}).encode()
@@ -166,16 +174,16 @@ def subscribe(url: str, sender: str, phones: list[str]) -> None:
         pass
 
 
-def run_bulk(url: str, home: Path) -> bool:
+def run_bulk(url: str) -> bool:
     """Opt out 50,000 generated subscribers with the scale-out DAG; report from the emulator."""
-    phones = generated_phones()
+    phones = phone_series(BULK_PHONES)  # the phones whatcounts_bulk_opt_out generates
     subscribe(url, BULK_SENDER, phones)
     conf = json.dumps({"count": BULK_PHONES, "chunk_size": BULK_CHUNK, "sender_code": BULK_SENDER})
     say(f"airflow dags test {BULK_DAG_ID} -c '{conf}'  ({BULK_PHONES:,} phones, chunks of {BULK_CHUNK:,})")
     started = time.monotonic()
-    exit_code = airflow("dags", "test", BULK_DAG_ID, "-c", conf)
+    exit_code, logical_date = test_dag(BULK_DAG_ID, "-c", conf)
     elapsed = time.monotonic() - started
-    tasks = task_states(home, BULK_DAG_ID)
+    tasks = task_states(BULK_DAG_ID, logical_date)
     print_task_states(tasks)
     stopped = set(emulator_state(url)["stopped"].get(BULK_SENDER, []))
     done = sum(phone in stopped for phone in phones)
@@ -216,16 +224,19 @@ def main() -> int:
             {"conn_type": "whatcounts", "host": url, "login": REALM, "password": PASSWORD}
         )
         say(f"airflow dags test {DAG_ID}")
-        exit_code = airflow("dags", "test", DAG_ID)
-        tasks = task_states(home)
+        exit_code, logical_date = test_dag(DAG_ID)
+        tasks = task_states(DAG_ID, logical_date)
         stopped = report(emulator_state(url), tasks)
         if not succeeded(exit_code, tasks) or not stopped:
             reason = "the DAG run did not succeed" if stopped else "no phone was opted out"
             say(f"Demo FAILED: {reason}")
             return 1
-        if not run_bulk(url, home):
+        if not run_bulk(url):
             say(f"Demo FAILED: {BULK_DAG_ID} did not opt out every generated phone")
             return 1
+    except RuntimeError as exc:  # an Airflow CLI command failed
+        say(f"Demo FAILED: {exc}")
+        return 1
     finally:  # also on Ctrl-C and on any error above
         stop_emulator(process)
     say("Demo OK")

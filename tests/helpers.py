@@ -15,6 +15,8 @@ from typing import Any
 import requests
 from packaging.version import Version
 
+from whatcounts_provider.testing.series import phone_series
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_DAGS = ROOT / "example_dags"
 
@@ -51,12 +53,9 @@ REAL_CONNECTION_ERROR = requests.exceptions.ConnectionError(
 
 
 def phones(count: int) -> list[str]:
-    """Distinct valid US phones in WhatCounts' form (12062000000, 12062000001, ...).
-
-    The same series as the example DAG whatcounts_bulk_opt_out generates, written out here so a
-    change to the DAG shows up in its tests.
-    """
-    return [f"1206{2_000_000 + i}" for i in range(count)]
+    """Distinct valid US phones in WhatCounts' form (12062000000, 12062000001, ...): the one series
+    the example DAGs, the demo and the benchmark use too."""
+    return phone_series(count)
 
 
 def answer(status: int, body: object = None, **headers: str) -> dict[str, object]:

@@ -1,8 +1,7 @@
-"""DAGs of the Airflow-level benchmark (c): one bulk task versus one mapped task per phone.
+"""DAGs of the benchmark's "dags" section: one bulk task versus one mapped task per phone.
 
-``benchmarks/bench.py`` writes the phones, sender codes and connection id to a JSON file and
-names it in ``WHATCOUNTS_BENCH_DAGS_CONFIG`` before parsing this folder. Without it (any other
-parse) the DAGs still load, with one placeholder phone, so this file never breaks a DagBag.
+``benchmarks/dag_runs.py`` names a JSON file of ``{dag: {"sender_code", "phones"}}`` and the
+connection id in ``WHATCOUNTS_BENCH_DAGS_CONFIG``; without it each DAG gets placeholder phones.
 """
 
 from __future__ import annotations
@@ -11,54 +10,26 @@ import datetime as dt
 import json
 import os
 from pathlib import Path
-from typing import Any
 
 from airflow.sdk import DAG
 
 from whatcounts_provider.operators.sms import BulkStopSmsSubscriberOperator, StopSmsSubscriberOperator
 
-_PLACEHOLDER: dict[str, Any] = {
-    "conn_id": "whatcounts_default",
-    "warmup": {"sender_code": "2065550199", "phones": ["12062999999"]},
-    "bulk": {"sender_code": "2065550199", "phones": ["12062999999"]},
-    "mapped": {"sender_code": "2065550199", "phones": ["12062999999"]},
-}
+_path = os.environ.get("WHATCOUNTS_BENCH_DAGS_CONFIG")
+_one = {"sender_code": "2065550199", "phones": ["12062999998", "12062999999"]}
+CONFIG = json.loads(Path(_path).read_text()) if _path else dict.fromkeys(("warmup", "bulk", "mapped"), _one)
+CONN_ID = CONFIG.pop("conn_id", "whatcounts_default")
 
-
-def _config() -> dict[str, Any]:
-    path = os.environ.get("WHATCOUNTS_BENCH_DAGS_CONFIG")
-    return json.loads(Path(path).read_text()) if path else _PLACEHOLDER
-
-
-CONFIG = _config()
-START = dt.datetime(2026, 1, 1)
-
-
-def _bulk_task(part: dict[str, Any], task_id: str) -> BulkStopSmsSubscriberOperator:
-    return BulkStopSmsSubscriberOperator(
-        task_id=task_id,
-        phones=part["phones"],
-        sender_code=part["sender_code"],
-        whatcounts_conn_id=CONFIG["conn_id"],
-    )
-
-
-def _mapped_tasks(part: dict[str, Any], task_id: str) -> Any:
-    return StopSmsSubscriberOperator.partial(
-        task_id=task_id,
-        sender_code=part["sender_code"],
-        whatcounts_conn_id=CONFIG["conn_id"],
-    ).expand(phone=part["phones"])
-
-
-# Run first and not timed: the first dag.test() of a process pays one-off set-up costs.
-with DAG(dag_id="whatcounts_bench_warmup", schedule=None, start_date=START, catchup=False):
-    half = len(CONFIG["warmup"]["phones"]) // 2
-    _bulk_task({**CONFIG["warmup"], "phones": CONFIG["warmup"]["phones"][:half]}, "bulk")
-    _mapped_tasks({**CONFIG["warmup"], "phones": CONFIG["warmup"]["phones"][half:]}, "mapped")
-
-with DAG(dag_id="whatcounts_bench_bulk", schedule=None, start_date=START, catchup=False):
-    _bulk_task(CONFIG["bulk"], "stop_all")
-
-with DAG(dag_id="whatcounts_bench_mapped", schedule=None, start_date=START, catchup=False):
-    _mapped_tasks(CONFIG["mapped"], "stop_one")
+for name, part in CONFIG.items():
+    with DAG(dag_id=f"whatcounts_bench_{name}", schedule=None, start_date=dt.datetime(2026, 1, 1)):
+        phones, code = part["phones"], part["sender_code"]
+        # The warm-up DAG (the first dag.test() of a process pays one-off costs) runs both kinds.
+        if name != "mapped":
+            bulk_phones = phones if name == "bulk" else phones[: len(phones) // 2]
+            BulkStopSmsSubscriberOperator(
+                task_id="bulk", phones=bulk_phones, sender_code=code, whatcounts_conn_id=CONN_ID
+            )
+        if name != "bulk":
+            StopSmsSubscriberOperator.partial(
+                task_id="mapped", sender_code=code, whatcounts_conn_id=CONN_ID
+            ).expand(phone=phones if name == "mapped" else phones[len(phones) // 2 :])

@@ -1,0 +1,66 @@
+"""Talking to the emulator the way the hook does, and the answers WhatCounts documents."""
+
+from __future__ import annotations
+
+import base64
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from whatcounts_provider.testing.emulator import API_MEDIA_TYPE, DEMO_CREDENTIALS, WhatCountsEmulator
+
+ROOT = Path(__file__).resolve().parents[2]
+SENDER = "2065551212"
+PHONE10 = "2065959696"
+PHONE = "12065959696"
+API_HEADERS = {"Accept": API_MEDIA_TYPE, "Content-Type": "application/json"}
+RECORD_KEYS = {
+    "id",
+    "smsSubscriberId",
+    "smsSenderId",
+    "realmId",
+    "campaignId",
+    "phone",
+    "createdDate",
+    "updatedDate",
+}
+NOT_SUBSCRIBED = {
+    "error": f"An error occurred processing STOP sends for phone [{PHONE}] realmId [10]",
+    "status": "Internal Server Error",
+    "statusCode": 500,
+}
+SHORT_READ = (2.0, 0.3)  # (connect, read) timeouts
+
+
+def post_stop(
+    emulator: WhatCountsEmulator, phone: str, sender: str = SENDER, **kwargs: Any
+) -> requests.Response:
+    """POST a stop the way the hook does; kwargs override auth, headers and timeout."""
+    kwargs = {"auth": DEMO_CREDENTIALS, "headers": API_HEADERS, "timeout": 5, **kwargs}
+    session = kwargs.pop("session", requests)
+    return session.post(f"{emulator.url}/rest/sms/stopSubscriberSend/{phone}/{sender}", **kwargs)
+
+
+def get_lists(emulator: WhatCountsEmulator, **kwargs: Any) -> requests.Response:
+    kwargs = {"auth": DEMO_CREDENTIALS, "headers": API_HEADERS, "timeout": 5, **kwargs}
+    return requests.get(f"{emulator.url}/rest/lists", **kwargs)
+
+
+def body(response: requests.Response) -> Any:
+    """The JSON body, after checking the headers every emulator answer must carry."""
+    assert response.headers["Content-Type"] == "application/json"
+    assert int(response.headers["Content-Length"]) == len(response.content)
+    return response.json()
+
+
+def basic_auth() -> str:
+    return "Basic " + base64.b64encode(":".join(DEMO_CREDENTIALS).encode()).decode()
+
+
+def wait_until(condition: Any, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.01)
