@@ -29,14 +29,15 @@ EXCLUDE_NEWER_3.2.2 := 2026-05-30
 # Extra requirements pinned into one Airflow release's lanes. On 3.0 the UI's custom
 # connection form needs the FAB provider (the hook's form widgets import flask_appbuilder).
 EXTRA_REQUIREMENTS_3.0.6 := apache-airflow-providers-fab
-# Tools that check our code, not Airflow's: the same releases on every lane (no cutoff).
+# Tools that check our code, not Airflow's: exempt from the cutoff (a far-future date), so every
+# lane type-checks and lints with the same releases where Airflow's pins allow it.
 EXCLUDE_NEWER_EXEMPT := ruff mypy librt ast-serialize types-requests
 # Dependency groups of pyproject.toml pinned into every lane; add a group here to extend all lanes.
 CONSTRAINT_GROUPS := dev
 
-# Both Airflow lines fail on their own deprecations only where we can act on them: on every
-# 3.x lane each DeprecationWarning/FutureWarning is an error (old import paths included).
-# Warnings raised inside Airflow or its dependencies are filtered by module in pyproject.toml.
+# On every 3.x lane each DeprecationWarning/FutureWarning is an error (old import paths
+# included); the few raised inside Airflow's own dependencies are filtered by module in
+# pyproject.toml. 2.11 warns about its own Airflow 3 changes (RemovedInAirflow3Warning): not there.
 STRICT_WARNINGS := -W error::DeprecationWarning -W error::PendingDeprecationWarning -W error::FutureWarning
 lane_warnings = $(if $(filter 2.%,$(call lane_airflow,$(1))),,$(STRICT_WARNINGS))
 lane_marks = $(if $(filter $(1),$(SOAK_LANES)),,-m "not soak")
@@ -72,8 +73,12 @@ $(UV):
 	$(BUILD)/tools/bin/python -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)
 
 # One pinned environment per lane; rebuilt when its pins or pyproject change.
+# Targets reached only through pattern rules (lane-% -> mypy-% -> venv) are "intermediate":
+# make would delete the venv's stamp after each run. Nothing here is intermediate.
+.SECONDARY:
 $(BUILD)/venv-%/.installed: constraints/airflow-%.txt pyproject.toml | $(UV)
-	python=$$($(call find_python,$(call lane_python,$*),$*)); \
+	@python=$$($(call find_python,$(call lane_python,$*),$*)); \
+	echo "lane $*: Python $(call lane_python,$*) at $$python"; \
 	$(UV) venv -q --allow-existing --python "$$python" $(call venv,$*)
 	VIRTUAL_ENV=$(call venv,$*) $(UV) pip install -q --compile-bytecode -r constraints/airflow-$*.txt
 	VIRTUAL_ENV=$(call venv,$*) $(UV) pip install -q --compile-bytecode --no-deps -e .
@@ -95,9 +100,10 @@ test: lint $(LANES:%=lane-%)
 lane-%: mypy-% pytest-%
 	@echo "=== lane $*: passed"
 
+# Each lane keeps its own caches: lanes run in parallel against different Airflow stubs.
 mypy-%: $(BUILD)/venv-%/.installed
 	@echo "=== lane $*: mypy"
-	$(call venv,$*)/bin/mypy
+	$(call venv,$*)/bin/mypy --cache-dir $(BUILD)/mypy-cache-$*
 
 # pytest's exit code 5 (nothing collected) is a failure here: the suite is never empty.
 pytest-%: $(BUILD)/venv-%/.installed
@@ -105,7 +111,7 @@ pytest-%: $(BUILD)/venv-%/.installed
 	rm -rf $(BUILD)/airflow-home-$*
 	rc=0; start=$$SECONDS; \
 	env $(call airflow_env,$*) $(call venv,$*)/bin/python $(call lane_warnings,$*) \
-		-m pytest $(call lane_marks,$*) $(PYTEST_ARGS) || rc=$$?; \
+		-m pytest -o cache_dir=$(BUILD)/pytest-cache-$* $(call lane_marks,$*) $(PYTEST_ARGS) || rc=$$?; \
 	echo "=== lane $*: pytest exit $$rc in $$((SECONDS - start)) s"; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests on lane $*"; exit 1; fi; \
 	exit $$rc
