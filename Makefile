@@ -103,7 +103,7 @@ lane-%: mypy-% pytest-%
 # Each lane keeps its own caches: lanes run in parallel against different Airflow stubs.
 mypy-%: $(BUILD)/venv-%/.installed
 	@echo "=== lane $*: mypy"
-	start=$$SECONDS; $(call venv,$*)/bin/mypy --cache-dir $(BUILD)/mypy-cache-$*; \
+	@start=$$SECONDS; $(call venv,$*)/bin/mypy --cache-dir $(BUILD)/mypy-cache-$*; \
 	echo "=== lane $*: mypy passed in $$((SECONDS - start)) s"
 
 # pytest's exit code 5 (nothing collected) is a failure here: the suite is never empty.
