@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import importlib.metadata
+import importlib.util
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -24,6 +25,8 @@ EXAMPLE_DAGS = ROOT / "example_dags"
 # read its configuration before conftest.py has pointed AIRFLOW_HOME at a throwaway home).
 AIRFLOW_VERSION = Version(importlib.metadata.version("apache-airflow"))
 AIRFLOW_3 = AIRFLOW_VERSION.major >= 3
+# Airflow 3.0 shows the custom connection form only with the FAB provider (its lane installs it).
+FAB_INSTALLED = importlib.util.find_spec("flask_appbuilder") is not None
 
 # The default connection (see the ``use_connection`` fixture): a fake https site for requests-mock.
 REALM = "test-realm"

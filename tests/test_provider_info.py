@@ -6,18 +6,21 @@ import copy
 import importlib
 import importlib.metadata
 import importlib.resources
+import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 
 import airflow
 import jsonschema
 import pytest
+from airflow.providers_manager import ProvidersManager
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from tests.helpers import AIRFLOW_3
+from tests.helpers import AIRFLOW_3, AIRFLOW_VERSION, FAB_INSTALLED
 from whatcounts_provider import __version__
 from whatcounts_provider.get_provider_info import get_provider_info
 from whatcounts_provider.hooks.whatcounts import WhatCountsHook
@@ -39,20 +42,18 @@ def connection_type() -> dict:
     return entry
 
 
-def providers_manager():
-    from airflow.providers_manager import ProvidersManager
-
+def providers_manager() -> ProvidersManager:
     return ProvidersManager()
 
 
 def whatcounts_hook_info():
     """The HookInfo Airflow registers for ``whatcounts``, through the API each version does not deprecate."""
-    if AIRFLOW_3:
-        # ProvidersManager().hooks emits DeprecatedImportWarning on 3.x; the task SDK owns hooks now.
+    try:
+        # 3.2+: ProvidersManager().hooks emits DeprecatedImportWarning; the task SDK owns hooks now.
         from airflow.sdk.providers_manager_runtime import ProvidersManagerTaskRuntime
-
-        return ProvidersManagerTaskRuntime().hooks["whatcounts"]
-    return providers_manager().hooks["whatcounts"]
+    except ImportError:  # Airflow 2.11 to 3.1
+        return providers_manager().hooks["whatcounts"]
+    return ProvidersManagerTaskRuntime().hooks["whatcounts"]
 
 
 # --- provider info against Airflow's own schemas ---------------------------------------------
@@ -157,8 +158,11 @@ def test_connection_type_is_registered_with_the_hook():
     assert info.connection_testable is True, "the UI offers the Test button"
 
 
-@pytest.mark.skipif(not AIRFLOW_3, reason="connection UI metadata without hook import is Airflow 3.x")
-def test_connection_ui_metadata_on_airflow_3():
+@pytest.mark.skipif(
+    not hasattr(ProvidersManager, "iter_connection_type_hook_ui_metadata"),
+    reason="connection UI metadata without hook import is Airflow 3.3+ (the test below covers 3.0+)",
+)
+def test_connection_ui_metadata_on_airflow_3_3():
     (meta,) = [
         m
         for m in providers_manager().iter_connection_type_hook_ui_metadata()
@@ -170,6 +174,53 @@ def test_connection_ui_metadata_on_airflow_3():
     assert meta.field_behaviour["relabeling"] == RELABELING
 
 
+UI_HOOK_META = """
+import json
+from airflow.api_fastapi.core_api.services.ui.connections import HookMetaService
+metas = HookMetaService.hook_meta_data()
+print(json.dumps([m.model_dump(mode="json") for m in metas if m.connection_type == "whatcounts"]))
+"""
+
+
+@pytest.mark.skipif(not AIRFLOW_3, reason="the 3.x UI's API; 2.11 renders the form server-side")
+def test_the_ui_api_serves_the_whole_connection_form():
+    """What ``GET /ui/connections/hook_meta`` gives the connection form, on every 3.x.
+
+    Run in a fresh interpreter, as in the API server: before 3.3 the service imports the hooks
+    with FAB's and WTForms' classes mocked (once per process), which is how 3.1 and 3.2 show the
+    form without the FAB provider.
+    """
+    result = subprocess.run(
+        [sys.executable, "-c", UI_HOOK_META],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    (meta,) = json_array(result.stdout)
+    assert meta["hook_class_name"] == HOOK_CLASS
+    assert meta["hook_name"] == "WhatCounts"
+    fields = meta["standard_fields"]
+    assert {name: fields[name]["title"] for name in RELABELING} == RELABELING
+    assert fields["port"]["hidden"]
+    assert fields["url_schema"]["hidden"]
+    assert fields["host"]["placeholder"] == "https://mail.example.com"
+    assert sorted(meta["extra_fields"]) == sorted(EXTRAS)
+    titles = {name: field["schema"]["title"] for name, field in meta["extra_fields"].items()}
+    assert titles == {name: field["label"] for name, field in connection_type()["conn-fields"].items()}
+
+
+# 3.1 without the FAB provider cannot import the hook's form widgets in ProvidersManager (the
+# UI's API mocks FAB instead: the test above); 3.0 has the same limit, so its lane installs FAB.
+NO_FORM_IN_PROVIDERS_MANAGER = pytest.mark.skipif(
+    AIRFLOW_3 and AIRFLOW_VERSION.release < (3, 2) and not FAB_INSTALLED,
+    reason=f"Airflow {airflow.__version__} without FAB: ProvidersManager has no form for any hook",
+)
+
+
+@NO_FORM_IN_PROVIDERS_MANAGER
 def test_field_behaviour_hides_and_relabels_the_standard_fields():
     behaviour = providers_manager().field_behaviours["whatcounts"]
     assert sorted(behaviour["hidden_fields"]) == sorted(HIDDEN)
@@ -178,12 +229,10 @@ def test_field_behaviour_hides_and_relabels_the_standard_fields():
     assert behaviour["placeholders"]["extra__whatcounts__timeout"] == "30"
 
 
+@NO_FORM_IN_PROVIDERS_MANAGER
 def test_connection_form_has_the_five_extras():
-    widgets = {
-        name: widget
-        for name, widget in providers_manager().connection_form_widgets.items()
-        if widget.package_name == DIST
-    }
+    form_widgets = providers_manager().connection_form_widgets
+    widgets = {name: widget for name, widget in form_widgets.items() if widget.package_name == DIST}
     assert sorted(widgets) == sorted(f"extra__whatcounts__{name}" for name in EXTRAS)
     assert {widget.field_name for widget in widgets.values()} == set(EXTRAS)
     assert not any(widget.is_sensitive for widget in widgets.values())
@@ -219,6 +268,30 @@ def test_hook_class_attributes():
     assert WhatCountsHook().whatcounts_conn_id == "whatcounts_default"
 
 
+def json_array(text: str) -> list:
+    """The JSON array a command printed, after any log lines (3.0.6 logs alembic INFO lines first)."""
+    decoder = json.JSONDecoder()
+    for line in re.finditer(r"^\[", text, re.MULTILINE):
+        try:
+            value, _ = decoder.raw_decode(text, line.start())
+        except json.JSONDecodeError:  # a log line such as "[2026-11-25T10:00:00.000+0000] {...}"
+            continue
+        if isinstance(value, list):
+            return value
+    raise AssertionError(f"no JSON array in the output: {text[-2000:]}")
+
+
+def test_json_array_skips_log_lines_before_the_document():
+    printed = (
+        "INFO  [alembic.runtime.migration] Context impl SQLiteImpl.\n"
+        "[2026-11-25T10:00:00.000+0000] {providers_manager.py:1} INFO - loading\n"
+        '[\n  {"package_name": "a", "version": "1"}\n]\n'
+    )
+    assert json_array(printed) == [{"package_name": "a", "version": "1"}]
+    with pytest.raises(AssertionError, match="no JSON array"):
+        json_array("INFO  [alembic.runtime.migration] Will assume non-transactional DDL.\n")
+
+
 def test_airflow_cli_lists_the_provider():
     env = {**os.environ, "PYTHONWARNINGS": "ignore", "AIRFLOW__CORE__LOAD_EXAMPLES": "False"}
     result = subprocess.run(
@@ -230,7 +303,7 @@ def test_airflow_cli_lists_the_provider():
         check=False,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    listed = {entry["package_name"]: entry for entry in json.loads(result.stdout)}
+    listed = {entry["package_name"]: entry for entry in json_array(result.stdout)}
     assert DIST in listed
     assert listed[DIST]["version"] == __version__
     assert listed[DIST]["description"].startswith("Opt phones out of WhatCounts SMS sender codes")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
 import io
 import json
 import logging
+from typing import Any
 
 import pytest
 
@@ -22,8 +24,11 @@ from whatcounts_provider.hooks.whatcounts import WhatCountsHook
 def masker_redact(value: str) -> str:
     try:
         from airflow.sdk._shared.secrets_masker import redact
-    except ImportError:  # Airflow 2.11
-        from airflow.utils.log.secrets_masker import redact  # type: ignore[no-redef,unused-ignore]
+    except ImportError:  # Airflow 3.0 and 2.11
+        try:
+            from airflow.sdk.execution_time.secrets_masker import redact  # type: ignore[no-redef,unused-ignore]
+        except ImportError:  # Airflow 2.11
+            from airflow.utils.log.secrets_masker import redact  # type: ignore[no-redef,unused-ignore]
     return str(redact(value))
 
 
@@ -35,8 +40,11 @@ def clean_masker(monkeypatch: pytest.MonkeyPatch) -> None:
     """
     try:
         from airflow.sdk._shared.secrets_masker import _secrets_masker
-    except ImportError:  # Airflow 2.11
-        from airflow.utils.log.secrets_masker import _secrets_masker  # type: ignore[no-redef,unused-ignore]
+    except ImportError:  # Airflow 3.0 and 2.11
+        try:
+            from airflow.sdk.execution_time.secrets_masker import _secrets_masker  # type: ignore[no-redef,unused-ignore]
+        except ImportError:  # Airflow 2.11
+            from airflow.utils.log.secrets_masker import _secrets_masker  # type: ignore[no-redef,unused-ignore]
     masker = _secrets_masker()
     monkeypatch.setattr(masker, "patterns", set())
     monkeypatch.setattr(masker, "replacer", None)
@@ -53,6 +61,17 @@ def test_hook_registers_the_token_and_realm_password_with_the_secrets_masker(use
     assert masker_redact(f"password={password}") == "password=***"  # Airflow masks this one itself
 
 
+def airflow_log_processors(*, json_output: bool) -> list[Any]:
+    """Airflow 3's structlog processors: the console's, or the task log file's (JSON)."""
+    from airflow.sdk.log import logging_processors
+
+    if "json_output" in inspect.signature(logging_processors).parameters:  # Airflow 3.1+
+        return list(logging_processors(json_output=json_output, colors=False))
+    # Airflow 3.0: (processors, named processors); "pretty" is the console, the rest JSON
+    processors, _ = logging_processors(enable_pretty_log=not json_output, colored_console_log=False)
+    return list(processors)
+
+
 def test_a_task_log_line_with_the_secrets_is_redacted_by_airflow(
     monkeypatch, use_connection, caplog, clean_masker
 ):
@@ -65,25 +84,41 @@ def test_a_task_log_line_with_the_secrets_is_redacted_by_airflow(
 
     if AIRFLOW_3:
         import structlog
-        from airflow.sdk.log import logging_processors
 
         # Task logs are rendered by structlog with Airflow's processors, mask_logs among them.
         console = io.StringIO()
         saved = structlog.get_config()
         try:
             structlog.configure(
-                processors=list(logging_processors(json_output=False, colors=False)),
+                processors=airflow_log_processors(json_output=False),
                 logger_factory=structlog.PrintLoggerFactory(console),
                 cache_logger_on_first_use=False,
             )
-            hook.log.warning(line, token, creds, password)
+            if isinstance(hook.log, logging.Logger):
+                # Airflow 3.0's hooks log through stdlib logging, which a task bridges into structlog.
+                bridge = logging.StreamHandler(console)
+                bridge.setFormatter(
+                    structlog.stdlib.ProcessorFormatter(
+                        processors=[
+                            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                            *airflow_log_processors(json_output=False),
+                        ]
+                    )
+                )
+                hook.log.addHandler(bridge)
+                try:
+                    hook.log.warning(line, token, creds, password)
+                finally:
+                    hook.log.removeHandler(bridge)
+            else:
+                hook.log.warning(line, token, creds, password)
         finally:
             structlog.configure(**saved)
         # The supervisor writes the task log file through the same processors, as JSON.
         log_file = io.BytesIO()
         task_log = structlog.wrap_logger(
             structlog.BytesLogger(log_file),
-            processors=logging_processors(json_output=True),
+            processors=airflow_log_processors(json_output=True),
             logger_name="task",
         )
         task_log.warning(line, token, creds, password)
