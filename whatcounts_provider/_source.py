@@ -17,7 +17,11 @@ from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 from urllib.request import url2pathname
 
-from whatcounts_provider.exceptions import WhatCountsInputError, WhatCountsSourceError
+from whatcounts_provider.exceptions import (
+    WhatCountsBadSourceError,
+    WhatCountsInputError,
+    WhatCountsSourceError,
+)
 from whatcounts_provider.inputs import INPUT_KEYS, Row, RowStream, make_row
 
 if TYPE_CHECKING:
@@ -137,7 +141,9 @@ def _kind(where: _Location) -> tuple[str, bool]:
         return "csv", compressed
     if name.endswith((".jsonl", ".ndjson")):
         return "jsonl", compressed
-    raise WhatCountsSourceError(f"source {where.uri} has an unknown extension: {_EXTENSIONS}", uri=where.uri)
+    raise WhatCountsBadSourceError(
+        f"source {where.uri} has an unknown extension: {_EXTENSIONS}", uri=where.uri
+    )
 
 
 def _open(where: _Location) -> IO[bytes]:
@@ -145,11 +151,11 @@ def _open(where: _Location) -> IO[bytes]:
     try:
         return where.open()
     except FileNotFoundError as exc:
-        raise WhatCountsSourceError(f"source {uri} does not exist", uri=uri) from exc
+        raise WhatCountsBadSourceError(f"source {uri} does not exist", uri=uri) from exc
     except IsADirectoryError as exc:
-        raise WhatCountsSourceError(f"source {uri} is a directory, not a file", uri=uri) from exc
+        raise WhatCountsBadSourceError(f"source {uri} is a directory, not a file", uri=uri) from exc
     except PermissionError as exc:
-        raise WhatCountsSourceError(f"source {uri} cannot be read: permission denied", uri=uri) from exc
+        raise WhatCountsBadSourceError(f"source {uri} cannot be read: permission denied", uri=uri) from exc
     except ImportError as exc:
         raise WhatCountsSourceError(
             f"source {uri} cannot be opened: {exc} (install the package for its scheme, e.g. the "
@@ -194,11 +200,11 @@ def _csv_rows(
     except _READ_ERRORS as exc:
         raise _read_error(uri, exc, "(its header row)") from exc
     if not header or not any(cell.strip() for cell in header):
-        raise WhatCountsSourceError(f"source {uri} has no header row: it is empty", uri=uri)
+        raise WhatCountsBadSourceError(f"source {uri} has no header row: it is empty", uri=uri)
     keys = _unique([cell.strip() for cell in header])
     for key in _required(sender_code):
         if names[key] not in keys:
-            raise WhatCountsSourceError(_missing(uri, names[key], key, columns, keys, "column"), uri=uri)
+            raise WhatCountsBadSourceError(_missing(uri, names[key], key, columns, keys, "column"), uri=uri)
     index = {key: keys.index(names[key]) if names[key] in keys else None for key in INPUT_KEYS}
     return _csv_records(reader, uri, keys, index, sender_code)
 
@@ -249,7 +255,7 @@ def _jsonl_rows(
     except _READ_ERRORS as exc:
         raise _read_error(uri, exc, "(its first line)") from exc
     if first is None:
-        raise WhatCountsSourceError(f"source {uri} has no records: it is empty", uri=uri)
+        raise WhatCountsBadSourceError(f"source {uri} has no records: it is empty", uri=uri)
     try:
         record = json.loads(first[1])
     except (ValueError, RecursionError):
@@ -260,7 +266,7 @@ def _jsonl_rows(
                 found = [str(item) for item in record]
                 message = _missing(uri, names[key], key, columns, found, "key")
                 message = message.replace(" has no key", "'s first record has no key")
-                raise WhatCountsSourceError(message, uri=uri)
+                raise WhatCountsBadSourceError(message, uri=uri)
     return _jsonl_records(first, lines, uri, names, sender_code)
 
 

@@ -97,6 +97,20 @@ class WhatCountsSourceError(WhatCountsError, ValueError):
         self.uri = uri
 
 
+class WhatCountsBadSourceError(WhatCountsSourceError, AirflowFailException):
+    """A ``source`` file that no retry can fix: missing, a directory, not readable, an unknown
+    extension, empty, or without a required column. The task fails without spending its retries.
+    (A ``source`` that cannot be reached, e.g. an object store outage, stays a retryable
+    :class:`WhatCountsSourceError`.)
+    """
+
+
+class WhatCountsInvalidInputsError(WhatCountsBulkError, AirflowFailException):
+    """A bulk run finished with every valid pair honoured, but some inputs were invalid (or had
+    no subscription with ``missing_ok=False``): retrying cannot fix them, so no retry is spent.
+    """
+
+
 class WhatCountsIncompleteRunError(WhatCountsBulkError):
     """A scaled-out run is not complete: fewer chunks reported than were mapped, a chunk
     reported that it aborted, or some phone failed or is invalid. ``summary`` is the merged

@@ -45,6 +45,12 @@ def test_mixed_list_gives_an_exact_summary_and_posts_each_phone_once(whatcounts_
         "failed": [],
         "duplicates": 1,
         "retries": 0,
+        "by_sender_code": {SENDER: {"stopped": 3, "not_subscribed": 1, "failed": 0}},
+        "already_done": 0,
+        "late": 0,
+        "receipts": None,
+        "source": None,
+        "error": None,
     }
     assert context["ti"].pushed["return_value"] == expected, "summary pushed even though the task fails"
     assert excinfo.value.summary == expected
@@ -124,7 +130,7 @@ def test_phones_that_keep_failing_are_reported_and_a_rerun_completes(whatcounts_
     emulator.faults.update(failing_phones=broken)
     context = make_context()
 
-    with pytest.raises(WhatCountsBulkError, match=r"3 phone\(s\) failed"):
+    with pytest.raises(WhatCountsBulkError, match=r"3 pair\(s\) failed"):
         bulk(batch).execute(context)
 
     first = context["ti"].pushed["return_value"]

@@ -1,11 +1,14 @@
-"""The bulk operator's input coercion, run summary and progress log (operators/_bulk_report.py)."""
+"""The bulk operator's phone-list coercion, its record and its progress log."""
 
 from __future__ import annotations
 
 import pytest
 
-from whatcounts_provider.hooks._bulk import StopOutcome
-from whatcounts_provider.operators._bulk_report import BulkSummary, Progress, coerce_phones
+from whatcounts_provider.inputs import Row, coerce_list
+from whatcounts_provider.operators._bulk_report import BulkSummary, Progress
+from whatcounts_provider.types import StopOutcome
+
+SENDER = "2065551212"
 
 
 @pytest.mark.parametrize(
@@ -21,7 +24,7 @@ from whatcounts_provider.operators._bulk_report import BulkSummary, Progress, co
     ids=["list", "tuple", "json-text", "python-literal-text", "padded-text", "empty-list-text"],
 )
 def test_phones_accepts_lists_and_list_text(value, expected):
-    assert coerce_phones(value) == expected
+    assert coerce_list(value, "phones") == expected
 
 
 @pytest.mark.parametrize(
@@ -49,33 +52,73 @@ def test_phones_accepts_lists_and_list_text(value, expected):
 )
 def test_phones_rejects_anything_else_with_a_hint(value):
     with pytest.raises(TypeError, match=r"phones.*(upstream\.output|render_template_as_native_obj)"):
-        coerce_phones(value)
+        coerce_list(value, "phones")
 
 
-def test_summary_accounts_for_every_input():
-    summary = BulkSummary("2065551212", total=6)
-    for outcome in [
-        StopOutcome("12065959696", "stopped", response={}),
-        StopOutcome("12065959697", "not_subscribed"),
-        StopOutcome("bad", "invalid", error="phone '***' is invalid"),
-        StopOutcome("12065959698", "failed", error="HTTP 503"),
-        StopOutcome("12065959699", "stopped", response={}),
-    ]:
-        summary.add(outcome)
-    record = summary.record(retries=7)
+def outcome(index: int, status: str, phone: str | None, code: str | None = SENDER, **kw) -> StopOutcome:
+    return StopOutcome(phone, status, index=index, sender_code=code, **kw)  # type: ignore[arg-type]
+
+
+def row(number: int, given: object, code: object = SENDER) -> Row:
+    return Row(number, given, given, code)
+
+
+TABLE = [
+    (outcome(0, "stopped", "12065959696", response={}), row(1, "2065959696"), None),
+    (outcome(1, "not_subscribed", "12065959697"), row(2, "2065959697"), None),
+    (outcome(2, "invalid", None, None), row(3, "bad"), "phone '***' is invalid"),
+    (outcome(3, "failed", "12065959698"), row(4, "2065959698"), "HTTP 503"),
+    (outcome(4, "duplicate", "12065959696"), row(5, "12065959696"), None),
+    (outcome(5, "already_done", "12065959690"), row(6, "2065959690"), None),
+    (outcome(6, "stopped", "12065959699", code="88555", response={}), row(7, "2065959699", "88555"), None),
+]
+
+
+def summed(form: str) -> BulkSummary:
+    summary = BulkSummary(form=form, sender_code=SENDER if form == "phones" else None, receipts="file:///r")
+    for item, given, error in TABLE:
+        summary.add(item, given, error, late=item.index == 1)
+    return summary
+
+
+def test_the_phones_record_keeps_its_shape_and_counts_every_input():
+    record = summed("phones").record(retries=7)
     assert record == {
-        "sender_code": "2065551212",
-        "total": 6,
+        "sender_code": SENDER,
+        "total": 7,
         "stopped": 2,
         "not_subscribed": ["12065959697"],
         "invalid": ["bad"],
         "failed": [{"phone": "12065959698", "error": "HTTP 503"}],
         "duplicates": 1,
+        "by_sender_code": {
+            "2065551212": {"stopped": 1, "not_subscribed": 1, "failed": 1},
+            "88555": {"stopped": 1, "not_subscribed": 0, "failed": 0},
+        },
+        "already_done": 1,
+        "late": 1,
+        "receipts": "file:///r",
         "retries": 7,
+        "source": None,
+        "error": None,
     }
-    report = "\n".join(summary.log_lines())
+
+
+def test_a_rows_record_names_each_pair_and_each_invalid_row():
+    record = summed("rows").record(retries=0)
+    assert record["sender_code"] is None
+    assert record["not_subscribed"] == [{"phone": "12065959697", "sender_code": SENDER}]
+    assert record["failed"] == [{"phone": "12065959698", "sender_code": SENDER, "error": "HTTP 503"}]
+    assert record["invalid"] == [{"row": 3, "input": "bad", "error": "phone '***' is invalid"}]
+    assert (record["total"], record["duplicates"], record["already_done"]) == (7, 1, 1)
+
+
+def test_the_log_lines_mask_every_phone():
+    report = "\n".join(summed("rows").log_lines())
     assert "12065959698" not in report
+    assert "12065959697" not in report
     assert "*******9698" in report
+    assert "7 inputs: 2 stopped, 1 not subscribed, 1 failed, 1 invalid, 1 duplicates" in report
 
 
 def test_progress_logs_rate_and_eta_at_most_every_interval(caplog):

@@ -30,7 +30,13 @@ def render(op: StopSmsSubscriberOperator, context: dict[str, Any]) -> StopSmsSub
 
 
 def test_template_fields_are_the_documented_ones():
-    assert StopSmsSubscriberOperator.template_fields == ("phone", "sender_code", "whatcounts_conn_id")
+    assert StopSmsSubscriberOperator.template_fields == (
+        "phone",
+        "sender_code",
+        "whatcounts_conn_id",
+        "receipts_path",
+        "requested_at",
+    )
 
 
 def test_params_render_into_phone_and_sender_code():

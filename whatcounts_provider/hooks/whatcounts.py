@@ -180,7 +180,12 @@ class WhatCountsHook(BaseHook):
         return response
 
     def stop_sms_subscriber_outcome(
-        self, phone: object, sender_code: object, *, missing_ok: bool = True
+        self,
+        phone: object,
+        sender_code: object,
+        *,
+        missing_ok: bool = True,
+        already_done: Container[tuple[str, str]] = (),
     ) -> StopOutcome:
         """
         Opt one phone out like :meth:`stop_sms_subscriber`, and say what was done, with what.
@@ -191,6 +196,8 @@ class WhatCountsHook(BaseHook):
 
         :param missing_ok: if True, no subscription is the outcome ``not_subscribed``; if False
             it raises :class:`SmsSubscriberNotFoundError`.
+        :param already_done: normalised ``(phone, sender_code)`` pairs an earlier try honoured:
+            such a pair is the outcome ``already_done`` and is not sent.
         :raises InvalidPhoneNumberError, InvalidSenderCodeError: bad input; nothing was sent.
         :raises WhatCountsAuthError, WhatCountsApiError, WhatCountsTransportError: see their docs.
         """
@@ -198,6 +205,8 @@ class WhatCountsHook(BaseHook):
         normalised = self.normalize_phone(phone)
         tally = Tally()
         given = json_safe(phone)
+        if (normalised, code) in already_done:
+            return StopOutcome(normalised, "already_done", input=given, sender_code=code)
         try:
             response = self._stop(normalised, code, self._throttle(), tally)
         except SmsSubscriberNotFoundError:

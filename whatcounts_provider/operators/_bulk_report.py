@@ -1,83 +1,97 @@
-"""Input coercion, the summary record and progress logging of the bulk operator."""
+"""The bulk operator's XCom record, built outcome by outcome, and its progress log."""
 
 from __future__ import annotations
 
-import ast
-import json
 import time
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-from whatcounts_provider.hooks._bulk import check_phone_list
 from whatcounts_provider.phone import mask_phone
 
 if TYPE_CHECKING:
     import logging
     from collections.abc import Callable
 
+    from whatcounts_provider.inputs import InputForm, Row
     from whatcounts_provider.types import StopOutcome
 
 PROGRESS_EVERY_SECONDS = 10.0
-_NATIVE_HINT = (
-    "pass a list: give the upstream task's output directly (phones=upstream.output) or set "
-    "render_template_as_native_obj=True on the DAG so Jinja returns a list, not its text"
-)
-
-
-def coerce_phones(value: Any) -> list[Any]:
-    """Accept a list/tuple/sequence of phones, or the text of a JSON array / Python list literal."""
-    if isinstance(value, str):
-        return _parse_list_text(value)
-    try:
-        return list(check_phone_list(value))
-    except TypeError as exc:
-        raise TypeError(f"{exc}; {_NATIVE_HINT}") from None
-
-
-def _parse_list_text(text: str) -> list[Any]:
-    stripped = text.strip()
-    if stripped.startswith("["):
-        try:
-            parsed = json.loads(stripped)
-        except ValueError:
-            try:
-                parsed = ast.literal_eval(stripped)  # literals only: never evaluates code
-            except (ValueError, SyntaxError, MemoryError, RecursionError):
-                parsed = None
-        if isinstance(parsed, list):
-            return parsed
-    raise TypeError(
-        f"phones was rendered as a string that is not a JSON array or list literal "
-        f"({len(text)} characters); {_NATIVE_HINT}"
-    )
+_LISTED = 20
 
 
 class BulkSummary:
-    """Counts every outcome; keeps only the phones that need attention."""
+    """Counts every input of a bulk run; keeps only the inputs that need attention.
 
-    def __init__(self, sender_code: str, total: int) -> None:
-        self.sender_code = sender_code
-        self.total = total
+    The record keeps the ``phones`` form's shape (``not_subscribed`` a list of phones, ``invalid``
+    the inputs as given, ``failed`` items ``{phone, error}``); ``rows`` and ``source`` records
+    name each pair (``{phone, sender_code}``) and each invalid row (``{row, input, error}``).
+
+    :param form: which input form the run read (``phones``, ``rows`` or ``source``).
+    :param sender_code: the operator's sender code as given, or None.
+    :param source: the source file's URI (credentials removed), or None.
+    :param receipts: the task instance's receipts folder URI, or None when receipts are off.
+    """
+
+    def __init__(
+        self, *, form: InputForm, sender_code: Any, source: str | None = None, receipts: str | None = None
+    ) -> None:
+        self.form = form
+        self.sender_code = None if sender_code is None else str(sender_code)
+        self.source = source
+        self.receipts = receipts
+        self.total = 0
         self.stopped = 0
-        self.not_subscribed: list[str] = []
+        self.duplicates = 0
+        self.already_done = 0
+        self.late = 0
+        self.late_examples: list[str] = []
+        self.not_subscribed: list[Any] = []
         self.invalid: list[Any] = []
-        self.failed: list[dict[str, str]] = []
+        self.failed: list[dict[str, Any]] = []
+        self.by_sender_code: dict[str, Counter[str]] = {}
+        self.error: str | None = None
 
-    def add(self, outcome: StopOutcome) -> None:
-        if outcome.status == "stopped":
+    def add(self, outcome: StopOutcome, row: Row, error: str | None, *, late: bool) -> None:
+        """Count one input.
+
+        :param error: why an ``invalid`` or ``failed`` input needs attention (the row's own
+            reason when it had one before the hook saw it).
+        :param late: the pair was honoured, or failed, past the deadline.
+        """
+        self.total += 1
+        status = outcome.status
+        if status == "duplicate":
+            self.duplicates += 1
+            return
+        if status == "already_done":
+            self.already_done += 1
+            return
+        if status == "invalid":
+            item = (
+                row.input if self.form == "phones" else {"row": row.row, "input": row.input, "error": error}
+            )
+            self.invalid.append(item)
+            return
+        code = outcome.sender_code or ""
+        self.by_sender_code.setdefault(code, Counter())[status] += 1
+        if late:
+            self.late += 1
+            if len(self.late_examples) < 5:
+                self.late_examples.append(f"{mask_phone(outcome.phone)} on {code}")
+        if status == "stopped":
             self.stopped += 1
-        elif outcome.status == "not_subscribed":
-            self.not_subscribed.append(outcome.phone)
-        elif outcome.status == "invalid":
-            self.invalid.append(outcome.phone)
+        elif status == "not_subscribed":
+            pair = {"phone": outcome.phone, "sender_code": code}
+            self.not_subscribed.append(outcome.phone if self.form == "phones" else pair)
         else:
-            self.failed.append({"phone": outcome.phone, "error": outcome.error or "unknown error"})
-
-    @property
-    def done(self) -> int:
-        return self.stopped + len(self.not_subscribed) + len(self.invalid) + len(self.failed)
+            failure = {"phone": outcome.phone, "sender_code": code, "error": error or "unknown error"}
+            if self.form == "phones":
+                del failure["sender_code"]
+            self.failed.append(failure)
 
     def record(self, *, retries: int) -> dict[str, Any]:
-        """The XCom record. ``duplicates`` counts inputs that repeated an earlier phone."""
+        """The XCom record (DESIGN.md's bulk record); it holds full phones by design."""
+        codes = self.by_sender_code
         return {
             "sender_code": self.sender_code,
             "total": self.total,
@@ -85,38 +99,61 @@ class BulkSummary:
             "not_subscribed": self.not_subscribed,
             "invalid": self.invalid,
             "failed": self.failed,
-            "duplicates": self.total - self.done,
+            "duplicates": self.duplicates,
+            "by_sender_code": {
+                code: {key: codes[code][key] for key in ("stopped", "not_subscribed", "failed")}
+                for code in sorted(codes)
+            },
+            "already_done": self.already_done,
+            "late": self.late,
+            "receipts": self.receipts,
             "retries": retries,
+            "source": self.source,
+            "error": self.error,
         }
 
-    def log_lines(self, *, limit: int = 20) -> list[str]:
-        """Human-readable report; phones masked, at most ``limit`` listed per category."""
+    def log_lines(self) -> list[str]:
+        """Human-readable report: counts, then at most 20 masked examples per category."""
         lines = [
-            f"sender code {self.sender_code}: {self.total} inputs, {self.stopped} stopped, "
-            f"{len(self.not_subscribed)} not subscribed, {len(self.invalid)} invalid, "
-            f"{len(self.failed)} failed, {self.total - self.done} duplicates"
+            f"{self.total} inputs: {self.stopped} stopped, {len(self.not_subscribed)} not subscribed, "
+            f"{len(self.failed)} failed, {len(self.invalid)} invalid, {self.duplicates} duplicates, "
+            f"{self.already_done} already done by an earlier try, {self.late} late"
         ]
-        for item in self.failed[:limit]:
+        lines += [
+            f"sender code {code}: {counts['stopped']} stopped, {counts['not_subscribed']} not subscribed, "
+            f"{counts['failed']} failed"
+            for code, counts in sorted(self.by_sender_code.items())[:_LISTED]
+        ]
+        for item in self.failed[:_LISTED]:
             lines.append(f"failed {mask_phone(item['phone'])}: {item['error']}")
-        for raw in self.invalid[:limit]:
-            lines.append(f"invalid input {mask_phone(raw)}")
-        for phone in self.not_subscribed[:limit]:
+        for item in self.invalid[:_LISTED]:
+            lines.append(_invalid_line(item))
+        for item in self.not_subscribed[:_LISTED]:
+            phone = item["phone"] if isinstance(item, dict) else item
             lines.append(f"not subscribed {mask_phone(phone)}")
-        hidden = sum(max(0, len(x) - limit) for x in (self.failed, self.invalid, self.not_subscribed))
+        listed = (self.failed, self.invalid, self.not_subscribed)
+        hidden = sum(max(0, len(items) - _LISTED) for items in listed)
         if hidden:
             lines.append(f"... and {hidden} more (all of them are in the XCom record)")
         return lines
 
 
+def _invalid_line(item: Any) -> str:
+    if isinstance(item, dict):
+        return f"invalid row {item['row']}: {item['error']}"
+    return f"invalid input {mask_phone(item)}"
+
+
 class Progress:
     """Log done/total, rate and ETA at most every ``every`` seconds, and once at the end.
 
+    :param total: the number of inputs, or None when unknown (a streamed file): no ETA then.
     :param clock: monotonic seconds; injected by tests.
     """
 
     def __init__(
         self,
-        total: int,
+        total: int | None,
         log: logging.Logger | Any,
         every: float = PROGRESS_EVERY_SECONDS,
         *,
@@ -141,6 +178,9 @@ class Progress:
     def _log(self, done: int, now: float) -> None:
         elapsed = max(now - self.started, 1e-9)
         rate = done / elapsed
+        if self.total is None:
+            self.log.info("Progress: %d inputs, %.0f/s, elapsed %.1f s", done, rate, elapsed)
+            return
         eta = (self.total - done) / rate if rate else float("inf")
         self.log.info(
             "Progress: %d/%d phones (%.1f%%), %.0f/s, elapsed %.1f s, ETA %s",

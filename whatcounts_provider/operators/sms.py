@@ -6,10 +6,10 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from whatcounts_provider._compat import BaseOperator
-from whatcounts_provider.exceptions import WhatCountsBulkError
+from whatcounts_provider.deadline import DEFAULT_HONOUR_WITHIN_BUSINESS_DAYS
+from whatcounts_provider.exceptions import WhatCountsBulkError, WhatCountsInvalidInputsError
 from whatcounts_provider.get_provider_info import DEFAULT_CONN_ID
-from whatcounts_provider.operators._bulk_report import BulkSummary, Progress, coerce_phones
-from whatcounts_provider.phone import mask_phone
+from whatcounts_provider.inputs import check_input_form
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -30,11 +30,23 @@ class StopSmsSubscriberOperator(BaseOperator):
     :param whatcounts_conn_id: the Airflow connection of type ``whatcounts``.
     :param missing_ok: if True (default) a phone without a subscription succeeds with
         status ``not_subscribed``; if False the task fails with ``SmsSubscriberNotFoundError``.
+    :param receipts_path: where to keep a receipt of the opt-out (a folder path, an fsspec URI such
+        as ``s3://conn_id@bucket/prefix`` or an ``ObjectStoragePath``; templated); ``None``: no
+        receipt. A retry of the task instance that finds a final receipt does not send again.
+    :param requested_at: when the subscriber asked to opt out (ISO-8601 or epoch seconds;
+        templated), recorded in the receipt with the business days it took; ``None``: unknown.
     :return: ``{"phone", "sender_code", "status": "stopped" | "not_subscribed", "response"}``
-        with the phone normalised (``12065959696``) and WhatCounts' record or ``None``.
+        with the phone normalised (``12065959696``) and WhatCounts' record or ``None``; with
+        receipts on, also ``receipts`` (the task instance's receipts folder).
     """
 
-    template_fields: Sequence[str] = ("phone", "sender_code", "whatcounts_conn_id")
+    template_fields: Sequence[str] = (
+        "phone",
+        "sender_code",
+        "whatcounts_conn_id",
+        "receipts_path",
+        "requested_at",
+    )
     ui_color = "#fde8e8"
 
     def __init__(
@@ -44,6 +56,8 @@ class StopSmsSubscriberOperator(BaseOperator):
         sender_code: str | int,
         whatcounts_conn_id: str = DEFAULT_CONN_ID,
         missing_ok: bool = True,
+        receipts_path: Any = None,
+        requested_at: Any = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -51,6 +65,8 @@ class StopSmsSubscriberOperator(BaseOperator):
         self.sender_code = sender_code
         self.whatcounts_conn_id = whatcounts_conn_id
         self.missing_ok = missing_ok
+        self.receipts_path = receipts_path
+        self.requested_at = requested_at
 
     @cached_property
     def hook(self) -> WhatCountsHook:
@@ -58,67 +74,89 @@ class StopSmsSubscriberOperator(BaseOperator):
         return _hook(self.whatcounts_conn_id)
 
     def execute(self, context: Context) -> dict[str, Any]:
-        # The hook validates and normalises the inputs; the outcome carries them normalised.
-        outcome = self.hook.stop_sms_subscriber_outcome(
-            self.phone, self.sender_code, missing_ok=self.missing_ok
-        )
-        phone, code = mask_phone(outcome.phone), outcome.sender_code
-        if outcome.status == "stopped":
-            self.log.info("Stopped SMS to %s from sender code %s", phone, code)
-        else:
-            self.log.warning(
-                "Phone %s has no SMS subscription on sender code %s: nothing to stop (missing_ok=True)",
-                phone,
-                code,
-            )
-        return {
-            "phone": outcome.phone,
-            "sender_code": code,
-            "status": outcome.status,
-            "response": outcome.response,
-        }
+        from whatcounts_provider.operators._single import stop_one
+
+        return stop_one(self, context)
+
+    def on_kill(self) -> None:
+        if "hook" in self.__dict__:
+            self.hook.cancel()
 
 
 class BulkStopSmsSubscriberOperator(BaseOperator):
     """
-    Opt a whole list of phones out of one WhatCounts sender code, concurrently, in one task.
+    Opt many phones out of WhatCounts sender codes, concurrently, in one task.
 
-    Every phone is attempted. The task then fails if any phone ``failed`` (a transient error
-    outlived its retries: retrying the task is safe, STOP is idempotent) or is ``invalid``, or,
-    with ``missing_ok=False``, had no subscription. The summary is pushed to XCom either way.
+    Give exactly one of ``phones`` (with ``sender_code``), ``rows`` or ``source``. Every valid
+    (phone, sender code) pair is sent once; invalid inputs never stop the run. The task then fails
+    if any pair ``failed`` (a transient error outlived its retries: a task retry is safe, STOP is
+    idempotent) or any input was ``invalid`` (no retry is spent on those). The record is pushed to
+    XCom either way, and also when the run aborts (rejected credentials, an unusable source).
 
-    :param phones: a list of phones (an XComArg such as ``upstream.output`` keeps it a list),
-        or the rendered text of a JSON array / Python list literal.
-    :param sender_code: the SMS sender code to stop sending from.
+    :param phones: a list of phones (an XComArg such as ``upstream.output`` keeps it a list), or
+        the rendered text of a JSON array / Python list literal; all go with ``sender_code``.
+    :param rows: a list of mappings with ``phone``, ``sender_code`` (else the operator's) and an
+        optional ``requested_at``; native from an XComArg, or as JSON text.
+    :param source: a ``.csv`` (header row), ``.jsonl`` or ``.ndjson`` file, optionally ``.gz``:
+        a local path, an fsspec URI that Airflow's ``ObjectStoragePath`` reads
+        (``s3://conn_id@bucket/key``) or an ``ObjectStoragePath``. Streamed, never through XCom.
+    :param columns: the file's names for ``phone`` / ``sender_code`` / ``requested_at``.
+    :param sender_code: the SMS sender code of ``phones``; the default of rows without one.
     :param whatcounts_conn_id: the Airflow connection of type ``whatcounts``.
     :param max_workers: concurrent requests (1 to 64).
-    :param max_requests_per_second: cap on requests per second across workers, or ``None``.
+    :param max_requests_per_second: cap on requests per second across workers and sender codes
+        (the API limit is per account), or ``None``.
     :param missing_ok: if False, a phone without a subscription counts as failed.
-    :return: ``{"sender_code", "total", "stopped": int, "not_subscribed": [phones],
-        "invalid": [inputs], "failed": [{"phone", "error"}], "duplicates": int, "retries": int}``.
+    :param receipts_path: where to write one receipt per input (see the README); ``None``: off.
+        A retry of the task instance reads them first and does not send pairs already honoured.
+    :param honour_within_business_days: the deadline (FCC: 10 business days) after
+        ``requested_at``; pairs honoured later, or failing past it, count as ``late``.
+    :return: the bulk record: ``sender_code``, ``total``, ``stopped``, ``not_subscribed``,
+        ``invalid``, ``failed``, ``duplicates``, ``by_sender_code``, ``already_done``, ``late``,
+        ``receipts``, ``retries``, ``source``, ``error`` (see the README).
     """
 
-    template_fields: Sequence[str] = ("phones", "sender_code", "whatcounts_conn_id")
+    template_fields: Sequence[str] = (
+        "phones",
+        "rows",
+        "source",
+        "columns",
+        "sender_code",
+        "whatcounts_conn_id",
+        "receipts_path",
+    )
     ui_color = "#fde8e8"
 
     def __init__(
         self,
         *,
-        phones: Any,
-        sender_code: str | int,
+        phones: Any = None,
+        rows: Any = None,
+        source: Any = None,
+        columns: dict[str, str] | None = None,
+        sender_code: str | int | None = None,
         whatcounts_conn_id: str = DEFAULT_CONN_ID,
         max_workers: int = 8,
         max_requests_per_second: float | None = None,
         missing_ok: bool = True,
+        receipts_path: Any = None,
+        honour_within_business_days: int = DEFAULT_HONOUR_WITHIN_BUSINESS_DAYS,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        # Only which arguments are given is checked here: values may still be templates or XComArgs.
+        check_input_form(phones=phones, rows=rows, source=source, sender_code=sender_code, columns=columns)
         self.phones = phones
+        self.rows = rows
+        self.source = source
+        self.columns = columns
         self.sender_code = sender_code
         self.whatcounts_conn_id = whatcounts_conn_id
         self.max_workers = max_workers
         self.max_requests_per_second = max_requests_per_second
         self.missing_ok = missing_ok
+        self.receipts_path = receipts_path
+        self.honour_within_business_days = honour_within_business_days
 
     @cached_property
     def hook(self) -> WhatCountsHook:
@@ -126,33 +164,26 @@ class BulkStopSmsSubscriberOperator(BaseOperator):
         return _hook(self.whatcounts_conn_id)
 
     def execute(self, context: Context) -> dict[str, Any]:
-        phones = coerce_phones(self.phones)
-        outcomes = self.hook.stop_sms_subscribers(
-            phones,
-            self.sender_code,  # validated by the hook, before anything is sent
-            max_workers=self.max_workers,
-            max_requests_per_second=self.max_requests_per_second,
-            missing_ok=self.missing_ok,
-        )
-        summary = BulkSummary(str(self.sender_code), total=len(phones))
-        progress = Progress(len(phones), self.log)
-        for outcome in outcomes:
-            summary.sender_code = outcome.sender_code or summary.sender_code  # the validated form
-            summary.add(outcome)
-            progress.tick(summary.done)
-        progress.finish(summary.total)
-        record = summary.record(retries=self.hook.retries)
-        for line in summary.log_lines():
-            self.log.info("%s", line)
-        self.log.info("Retries during this run: %d", record["retries"])
-        if summary.failed or summary.invalid:
+        from whatcounts_provider.operators._bulk_task import run_bulk_task
+
+        record = run_bulk_task(self, context)
+        if record["failed"] or record["invalid"]:
             context["ti"].xcom_push(key="return_value", value=record)
-            raise WhatCountsBulkError(
-                f"{len(summary.failed)} phone(s) failed and {len(summary.invalid)} input(s) were invalid "
-                f"out of {summary.total}; all others were processed. See the XCom summary.",
-                summary=record,
+            failed, invalid = len(record["failed"]), len(record["invalid"])
+            message = (
+                f"{failed} pair(s) failed and {invalid} input(s) were invalid out of {record['total']}; "
+                "every other input was processed. See the XCom record"
+                + (f" and the receipts in {record['receipts']}." if record["receipts"] else ".")
             )
+            # Failed pairs may pass on a retry; invalid inputs never will: spend no retry on them.
+            error = WhatCountsBulkError if failed else WhatCountsInvalidInputsError
+            raise error(message, summary=record)
         return record
+
+    def on_kill(self) -> None:
+        """Stop sending at once (Airflow calls this when the task is marked failed or killed)."""
+        if "hook" in self.__dict__:
+            self.hook.cancel()
 
 
 def _hook(conn_id: str) -> WhatCountsHook:
