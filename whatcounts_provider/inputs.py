@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import ast
 import json
-import math
 from collections.abc import Iterable, Iterator, Mapping, Sized
 from typing import Any, Literal, NamedTuple
 
 from whatcounts_provider.exceptions import WhatCountsInputError
+from whatcounts_provider.types import json_safe
 
 INPUT_KEYS = ("phone", "sender_code", "requested_at")
-_MAX_DEPTH = 32
 _NATIVE_HINT = (
     "pass a list: give the upstream task's output directly ({name}=upstream.output) or set "
     "render_template_as_native_obj=True on the DAG so Jinja returns a list, not its text"
@@ -319,32 +318,3 @@ def _a(value: Any) -> str:
         return "null"
     name = type(value).__name__
     return f"an {name}" if name[:1] in "aeiou" else f"a {name}"
-
-
-def json_safe(value: Any, _depth: int = 0) -> Any:
-    """``value`` as something ``json.dumps`` always accepts, keeping JSON's own types as they are.
-
-    Mappings become dicts (non-text keys as their ``repr``), lists and tuples become lists,
-    ``None``/bools/ints/finite floats/text stay; anything else (bytes, sets, NaN, objects, and
-    structures nested deeper than 32 levels, cycles included) becomes its ``repr``.
-    """
-    if value is None or isinstance(value, (str, bool, int)):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else repr(value)
-    if _depth < _MAX_DEPTH:
-        if isinstance(value, Mapping):
-            return {
-                (key if isinstance(key, str) else repr(key)): json_safe(item, _depth + 1)
-                for key, item in value.items()
-            }
-        if isinstance(value, (list, tuple)):
-            return [json_safe(item, _depth + 1) for item in value]
-    return _repr(value)
-
-
-def _repr(value: Any) -> str:
-    try:
-        return repr(value)
-    except Exception as exc:  # a broken __repr__ must not break the record
-        return f"<{type(value).__name__} (repr failed: {type(exc).__name__})>"

@@ -6,6 +6,7 @@ Both are plain frozen dataclasses, safe to import anywhere (no ``requests``, no 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -28,6 +29,8 @@ DEFAULT_RETRY_AFTER_MAX = 60.0
 
 # Longest text kept from a non-JSON input (its repr); a phone cell is never near this long.
 _INPUT_REPR_LIMIT = 200
+# Deeper structures (and cycles) become their repr: json.dumps must never recurse forever.
+_MAX_DEPTH = 32
 
 
 @dataclass(frozen=True)
@@ -89,16 +92,31 @@ class StopOutcome:
         }
 
 
-def json_safe(value: Any) -> Any:
-    """``value`` if ``json.dumps`` takes it as it is; else its ``repr``, shortened.
+def json_safe(value: Any, _depth: int = 0) -> Any:
+    """``value`` as something ``json.dumps`` always accepts, keeping JSON's own types as they are.
 
-    Strings, ints, finite floats, booleans and ``None`` stay as given. Anything else (a dict, a
-    list, bytes, an object) becomes text: a phone cell that holds a structure is an error to
-    show, not data to keep, and ``json.dumps`` must never fail on it (non-string keys, sets...).
+    Mappings become dicts (non-text keys as their ``repr``), lists and tuples become lists,
+    ``None``/bools/ints/finite floats/text stay; anything else (bytes, sets, NaN, objects, and
+    structures nested deeper than 32 levels, cycles included) becomes its ``repr``.
     """
     if value is None or isinstance(value, (str, bool, int)):
         return value
-    if isinstance(value, float) and math.isfinite(value):
-        return value
-    text = repr(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else repr(value)
+    if _depth < _MAX_DEPTH:
+        if isinstance(value, Mapping):
+            return {
+                (key if isinstance(key, str) else repr(key)): json_safe(item, _depth + 1)
+                for key, item in value.items()
+            }
+        if isinstance(value, (list, tuple)):
+            return [json_safe(item, _depth + 1) for item in value]
+    return _repr(value)
+
+
+def _repr(value: Any) -> str:
+    try:
+        text = repr(value)
+    except Exception as exc:  # a broken __repr__ must not break the record
+        return f"<{type(value).__name__} (repr failed: {type(exc).__name__})>"
     return text if len(text) <= _INPUT_REPR_LIMIT else text[: _INPUT_REPR_LIMIT - 1] + "…"

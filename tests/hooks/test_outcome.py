@@ -81,4 +81,4 @@ def test_as_dict_has_the_receipt_keys_and_dumps():
         "response",
         "attempts",
     ]
-    assert json.loads(json.dumps(record)) == {**record, "input": "{1: {2}}"}
+    assert json.loads(json.dumps(record)) == {**record, "input": {"1": "{2}"}}

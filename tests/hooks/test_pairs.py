@@ -191,6 +191,8 @@ def test_any_input_is_json_safe(conn, requests_mock, raw):
     assert requests_mock.call_count == 0
     if raw is None or isinstance(raw, (bool, str)) or (isinstance(raw, float) and math.isfinite(raw)):
         assert outcomes[0].input == raw, "JSON values are kept as given"
+    elif isinstance(raw, (dict, list)):
+        assert type(outcomes[0].input) is type(raw), "structures stay structures, with text keys"
     else:
         assert isinstance(outcomes[0].input, str)
         assert len(outcomes[0].input) <= 200
