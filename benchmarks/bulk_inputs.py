@@ -148,7 +148,12 @@ def run_codes(bench: Bench) -> list[Row]:
     half = n // 2
     times = {"many": 0.0, "one": 0.0}
     # one, many, many, one: a trend in the machine's load hits both alike.
-    for name, rows in (("one", one[:half]), ("many", many[:half]), ("many", many[half:]), ("one", one[half:])):
+    for name, rows in (
+        ("one", one[:half]),
+        ("many", many[:half]),
+        ("many", many[half:]),
+        ("one", one[half:]),
+    ):
         op = BulkStopSmsSubscriberOperator(
             task_id="stop", rows=rows, whatcounts_conn_id=WHATCOUNTS_CONN_ID, max_workers=workers
         )
@@ -161,7 +166,8 @@ def run_codes(bench: Bench) -> list[Row]:
     ratio = times["many"] / times["one"]
     return [
         Row(
-            f"codes: {n} rows over {len(CODES)} sender codes, {latency * 1e3:g} ms latency, {workers} workers",
+            f"codes: {n} rows over {len(CODES)} sender codes, {latency * 1e3:g} ms latency, "
+            f"{workers} workers",
             f"{times['many']:.2f} s ({n / times['many']:.0f}/s)",
             f"one code {times['one']:.2f} s ({n / times['one']:.0f}/s)",
             f"{ratio:.2f}x",
@@ -171,8 +177,12 @@ def run_codes(bench: Bench) -> list[Row]:
     ]
 
 
-SOURCE = Section("source", run_source, lambda sizes: 300 + sizes.source_n * 0.002 + sizes.source_sent_n * 0.02)
-CODES_SECTION = Section("codes", run_codes, lambda sizes: 120 + sizes.codes_n * sizes.latency / sizes.workers * 10)
+SOURCE = Section(
+    "source", run_source, lambda sizes: 300 + sizes.source_n * 0.002 + sizes.source_sent_n * 0.02
+)
+CODES_SECTION = Section(
+    "codes", run_codes, lambda sizes: 120 + sizes.codes_n * sizes.latency / sizes.workers * 10
+)
 
 if __name__ == "__main__":
     csv_file, run_mode, max_workers, result_file = sys.argv[1:5]

@@ -77,10 +77,12 @@ def start_moto() -> tuple[subprocess.Popen[bytes], str]:
         except requests.ConnectionError:
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
-                raise MeasurementError("the moto S3 server did not start; see .build/bench/moto.log") from None
+                raise MeasurementError(
+                    "the moto S3 server did not start; see .build/bench/moto.log"
+                ) from None
             time.sleep(0.2)
-    connection = {"conn_type": "aws", "login": "testing", "password": "testing"}
-    connection["extra"] = {"endpoint_url": endpoint, "region_name": "us-east-1"}  # type: ignore[assignment]
+    extra = {"endpoint_url": endpoint, "region_name": "us-east-1"}
+    connection = {"conn_type": "aws", "login": "testing", "password": "testing", "extra": extra}
     os.environ.update(AWS_ENV, AWS_ENDPOINT_URL=endpoint)
     os.environ[f"AIRFLOW_CONN_{S3_CONN_ID.upper()}"] = json.dumps(connection)
     return process, f"s3://{S3_CONN_ID}@{BUCKET}/bench"
@@ -103,7 +105,9 @@ def run_receipts(bench: Bench) -> list[Row]:
             elapsed, record = bulk(phones, where, workers, f"receipts-{k}")
             receipts = sum(1 for _ in iter_receipts(record["receipts"])) if where else n
             if record["stopped"] != n or receipts != n:
-                raise MeasurementError(f"receipts {name}: {record['stopped']} stopped, {receipts} receipts of {n}")
+                raise MeasurementError(
+                    f"receipts {name}: {record['stopped']} stopped, {receipts} receipts of {n}"
+                )
             times[name].append(elapsed)
     finally:
         moto.kill()
@@ -122,14 +126,28 @@ def run_receipts(bench: Bench) -> list[Row]:
             f"<= +{LOCAL_TARGET - 1:.0%}",
             local_s / off <= LOCAL_TARGET,
         ),
-        Row(f"{head}, receipts to S3 (moto on loopback)", f"{s3_s:.2f} s ({n / s3_s:.0f}/s)", off_ref, f"{s3_s / off - 1:+.1%}"),
+        Row(
+            f"{head}, receipts to S3 (moto on loopback)",
+            f"{s3_s:.2f} s ({n / s3_s:.0f}/s)",
+            off_ref,
+            f"{s3_s / off - 1:+.1%}",
+        ),
     ]
 
 
-def spawn(phones_file: Path, root: Path, workers: int, run_id: str, try_number: int) -> tuple[subprocess.Popen[bytes], Path]:
+def spawn(
+    phones_file: Path, root: Path, workers: int, run_id: str, try_number: int
+) -> tuple[subprocess.Popen[bytes], Path]:
     result = root.parent / f"{run_id}-try{try_number}.json"
     result.unlink(missing_ok=True)
-    args = {"phones": str(phones_file), "root": str(root), "workers": workers, "run_id": run_id, "try": try_number, "result": str(result)}
+    args = {
+        "phones": str(phones_file),
+        "root": str(root),
+        "workers": workers,
+        "run_id": run_id,
+        "try": try_number,
+        "result": str(result),
+    }
     return subprocess.Popen([sys.executable, __file__, json.dumps(args)]), result
 
 
@@ -199,7 +217,8 @@ def run_resume(bench: Bench) -> list[Row]:
             sent_second <= ideal,
         ),
         Row(
-            f"resume: try 2 elapsed ({record['already_done']} already done, {len(record['not_subscribed'])} re-sent)",
+            f"resume: try 2 elapsed ({record['already_done']} already done, "
+            f"{len(record['not_subscribed'])} re-sent)",
             f"{elapsed:.2f} s",
             f"full run {full:.2f} s",
             f"{elapsed / full:.0%}",
@@ -214,5 +233,11 @@ RESUME = Section("resume", run_resume, lambda s: 180 + 3 * s.resume_n * s.latenc
 
 if __name__ == "__main__":
     given = json.loads(sys.argv[1])
-    outcome = bulk(json.loads(Path(given["phones"]).read_text()), given["root"], given["workers"], given["run_id"], given["try"])
+    outcome = bulk(
+        json.loads(Path(given["phones"]).read_text()),
+        given["root"],
+        given["workers"],
+        given["run_id"],
+        given["try"],
+    )
     Path(given["result"]).write_text(json.dumps(outcome))
