@@ -48,9 +48,24 @@ class Sizes:
     workers: int = 16  # bulk: max_workers
     airflow_n: int = 500  # dags: phones per DAG
     memory_n: int = 100_000  # memory: phones
+    source_n: int = 1_000_000  # source: CSV rows streamed and validated (nothing sent)
+    source_sent_n: int = 50_000  # source: CSV rows really sent (zero latency)
+    codes_n: int = 10_000  # codes: rows, over 50 sender codes vs one
+    receipts_n: int = 10_000  # receipts: phones per run (off, local, s3)
+    resume_n: int = 20_000  # resume: phones of the killed run
 
 
-QUICK = Sizes(n_calls=200, bulk_n=800, airflow_n=20, memory_n=5_000)
+QUICK = Sizes(
+    n_calls=200,
+    bulk_n=800,
+    airflow_n=20,
+    memory_n=5_000,
+    source_n=20_000,
+    source_sent_n=2_000,
+    codes_n=1_000,
+    receipts_n=1_000,
+    resume_n=2_000,
+)
 
 
 @dataclasses.dataclass

@@ -9,6 +9,10 @@ Sections (to add one, write a module with a ``Section`` and list it in SECTIONS 
   bulk      stop_sms_subscribers vs the ideal N x latency / workers and vs a bare thread pool
   dags      N phones as one BulkStopSmsSubscriberOperator vs N mapped tasks, through dag.test()
   memory    peak RSS growth of a bulk run over 100,000 phones, in a fresh process
+  source    a 1,000,000-row CSV through the bulk operator's source= (time, peak RSS growth)
+  codes     10,000 rows= over 50 sender codes vs the same phones under one code
+  receipts  the bulk operator with receipts off vs to a local folder vs to S3 (moto on loopback)
+  resume    a run SIGKILLed halfway, then its next try: requests vs the ideal, time vs a full run
 
 The emulator runs as a subprocess (in-process it would share the GIL with the client). Airflow's
 logs go to ``.build/bench/bench.log``; its home is a fresh ``.build/bench/airflow-home``. The exit
@@ -27,9 +31,11 @@ import sys
 import time
 from importlib import metadata
 
+import bulk_inputs
 import dag_runs
 import hook_calls
 import memory
+import receipts_resume
 from _harness import (
     QUICK,
     ROOT,
@@ -42,7 +48,16 @@ from _harness import (
     render_table,
 )
 
-SECTIONS = [hook_calls.PER_CALL, hook_calls.BULK, dag_runs.SECTION, memory.SECTION]
+SECTIONS = [
+    hook_calls.PER_CALL,
+    hook_calls.BULK,
+    dag_runs.SECTION,
+    memory.SECTION,
+    bulk_inputs.SOURCE,
+    bulk_inputs.CODES_SECTION,
+    receipts_resume.RECEIPTS,
+    receipts_resume.RESUME,
+]
 
 
 def parse_args() -> tuple[Sizes, list[str]]:
