@@ -35,7 +35,7 @@ def parts(location: str) -> list[str]:
     return [name for _, name in ReceiptsFolder.of(location).files() if is_part_name(name)]
 
 
-def crash_then_resume(emulator, location: str) -> None:
+def crash_then_resume(emulator, location: str, record_property) -> None:
     batch = phones(COUNT)
     emulator.subscribe(SENDER, batch)
     proc = subprocess.Popen(
@@ -75,6 +75,9 @@ def crash_then_resume(emulator, location: str) -> None:
     record = op.execute(context)
 
     second_posts = sum(emulator.state.posts.values()) - posts_before
+    record_property("final_after_try_1", len(first_final))
+    record_property("posts_try_2", second_posts)
+    record_property("not_subscribed_try_2", len(record["not_subscribed"]))
     assert all(emulator.state.is_stopped(SENDER, phone) for phone in batch), "every phone stopped"
     assert second_posts <= COUNT - len(first_final), "try 2 sent only pairs without a final receipt"
     assert record["already_done"] == len(first_final)
@@ -84,11 +87,11 @@ def crash_then_resume(emulator, location: str) -> None:
     assert finals == Counter({(phone, SENDER): 1 for phone in batch}), "one final receipt per pair"
 
 
-def test_sigkill_mid_run_then_the_next_try_resumes_local(whatcounts_conn_env, tmp_path: Path) -> None:
+def test_sigkill_mid_run_then_the_next_try_resumes_local(whatcounts_conn_env, tmp_path: Path, record_property) -> None:
     whatcounts_conn_env.faults.update(latency=0.002)
-    crash_then_resume(whatcounts_conn_env, str(tmp_path / "receipts"))
+    crash_then_resume(whatcounts_conn_env, str(tmp_path / "receipts"), record_property)
 
 
-def test_sigkill_mid_run_then_the_next_try_resumes_s3(whatcounts_conn_env, s3_location: str) -> None:
+def test_sigkill_mid_run_then_the_next_try_resumes_s3(whatcounts_conn_env, s3_location: str, record_property) -> None:
     whatcounts_conn_env.faults.update(latency=0.002)
-    crash_then_resume(whatcounts_conn_env, s3_location)
+    crash_then_resume(whatcounts_conn_env, s3_location, record_property)
