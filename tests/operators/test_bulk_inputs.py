@@ -188,7 +188,8 @@ def test_source_gives_the_exact_record(
     record, error = record_of(bulk(source=source, columns=columns, sender_code=SENDER), context)
 
     assert isinstance(error, WhatCountsInvalidInputsError)
-    assert record["source"] is not None and record["source"].endswith(name)
+    assert record["source"] is not None
+    assert record["source"].endswith(name)
     check_record(record, whatcounts_conn_env, source=record["source"])
 
 
@@ -272,7 +273,8 @@ def test_an_unusable_source_fails_before_any_request_without_a_retry(
     assert isinstance(excinfo.value, AirflowFailException), "no retry can fix a missing file or column"
     assert whatcounts_conn_env.state.requests_total == 0, "nothing was sent"
     record = context["ti"].pushed["return_value"]
-    assert record["error"] is not None and named[0] in record["error"]
+    assert record["error"] is not None
+    assert named[0] in record["error"]
     assert (record["total"], record["stopped"], record["failed"]) == (0, 0, [])
     assert record["source"].endswith(named[0])
 

@@ -62,7 +62,8 @@ def crash_then_resume(emulator, location: str, record_property) -> None:
         assert proc.stderr is not None
         proc.stderr.close()
     first = list(iter_receipts(location))
-    assert first and all(r["try_number"] == 1 for r in first)
+    assert first
+    assert all(r["try_number"] == 1 for r in first)
     first_final = {(r["phone"], r["sender_code"]) for r in first if r["status"] in FINAL}
     assert 0 < len(first_final) < COUNT, "the kill landed mid-run"
     emulator.faults.update(latency=0.0)
@@ -87,11 +88,15 @@ def crash_then_resume(emulator, location: str, record_property) -> None:
     assert finals == Counter({(phone, SENDER): 1 for phone in batch}), "one final receipt per pair"
 
 
-def test_sigkill_mid_run_then_the_next_try_resumes_local(whatcounts_conn_env, tmp_path: Path, record_property) -> None:
+def test_sigkill_mid_run_then_the_next_try_resumes_local(
+    whatcounts_conn_env, tmp_path: Path, record_property
+) -> None:
     whatcounts_conn_env.faults.update(latency=0.002)
     crash_then_resume(whatcounts_conn_env, str(tmp_path / "receipts"), record_property)
 
 
-def test_sigkill_mid_run_then_the_next_try_resumes_s3(whatcounts_conn_env, s3_location: str, record_property) -> None:
+def test_sigkill_mid_run_then_the_next_try_resumes_s3(
+    whatcounts_conn_env, s3_location: str, record_property
+) -> None:
     whatcounts_conn_env.faults.update(latency=0.002)
     crash_then_resume(whatcounts_conn_env, s3_location, record_property)

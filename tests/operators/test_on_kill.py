@@ -7,8 +7,6 @@ import threading
 import time
 from typing import Any
 
-import pytest
-
 from tests.helpers import SENDER, make_context, phones
 from whatcounts_provider.exceptions import WhatCountsCancelledError
 from whatcounts_provider.operators.sms import BulkStopSmsSubscriberOperator
@@ -56,7 +54,8 @@ def test_on_kill_stops_the_run_within_seconds(whatcounts_conn_env) -> None:
     assert time.monotonic() - killed_at < BOUND
     assert isinstance(outcome.get("error"), WhatCountsCancelledError), outcome
     record = context["ti"].pushed["return_value"]
-    assert record["error"] is not None and "Cancelled" in record["error"]
+    assert record["error"] is not None
+    assert "Cancelled" in record["error"]
     assert 0 < record["stopped"] < COUNT
     # The emulator counts a request when it answers it (after its latency): requests in flight
     # when on_kill came (at most one per worker, plus one per worker that took its next pair just
