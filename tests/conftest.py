@@ -11,6 +11,7 @@ import logging
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -20,7 +21,7 @@ import pytest
 from tests.helpers import EXAMPLE_DAGS, PASSWORD, REALM, ROOT, SITE
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
 # Airflow reads these at import time; `make test` sets them per Airflow version, plain
 # `pytest` falls back to a throwaway home inside the project.
@@ -160,6 +161,45 @@ def airflow_db() -> Path:
         env={**os.environ, "PYTHONWARNINGS": "ignore"},
     )
     return home
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """A moto S3 server on 127.0.0.1 (a free port), with the bucket and connection set up.
+
+    For the receipts tests and the operators' ``s3://`` sources and receipts.
+    """
+    # Part of the pinned test environment (dependency group "objectstore"): never skipped.
+    from moto.server import ThreadedMotoServer
+
+    from tests.receipts.support import AWS_ENV, BUCKET, S3_CONN_ID, aws_connection
+
+    # One line per request otherwise; the tests assert on content, not on the server's log.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    assert host == "127.0.0.1"
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in AWS_ENV.items():
+            mp.setenv(key, value)
+        # Any boto client without its own endpoint also lands on the loopback server.
+        mp.setenv("AWS_ENDPOINT_URL", endpoint)
+        mp.setenv(f"AIRFLOW_CONN_{S3_CONN_ID.upper()}", aws_connection(endpoint))
+        import boto3
+
+        boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(Bucket=BUCKET)
+        yield endpoint
+    server.stop()
+
+
+@pytest.fixture
+def s3_location(s3_endpoint: str) -> str:
+    """A fresh ``s3://conn_id@bucket/prefix`` on the loopback server."""
+    from tests.receipts.support import BUCKET, S3_CONN_ID
+
+    return f"s3://{S3_CONN_ID}@{BUCKET}/t-{uuid.uuid4().hex[:12]}"
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

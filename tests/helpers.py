@@ -74,9 +74,24 @@ class StubTaskInstance:
     (Jinja's sandbox refuses a MagicMock, so a plain object it is.)
     """
 
-    def __init__(self, xcoms: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        xcoms: dict[str, Any],
+        *,
+        dag_id: str = "test_dag",
+        run_id: str = "manual__2026-11-25T16:00:00+00:00",
+        task_id: str = "bulk",
+        map_index: int = -1,
+        try_number: int = 1,
+    ) -> None:
         self.xcoms = xcoms
         self.pushed: dict[str, Any] = {}
+        # The task identity the receipts are filed under (read from ``context["ti"]``).
+        self.dag_id = dag_id
+        self.run_id = run_id
+        self.task_id = task_id
+        self.map_index = map_index
+        self.try_number = try_number
 
     def xcom_pull(self, task_ids: str | None = None, key: str = "return_value", **_: Any) -> Any:
         return self.xcoms.get(task_ids) if key == "return_value" else None
@@ -88,8 +103,12 @@ class StubTaskInstance:
         return None
 
 
-def make_context(*, params: dict[str, Any] | None = None, xcoms: dict[str, Any] | None = None, conf=None):
-    ti = StubTaskInstance(xcoms or {})
+def make_context(
+    *, params: dict[str, Any] | None = None, xcoms: dict[str, Any] | None = None, conf=None, **ti_fields: Any
+):
+    """A task context with a :class:`StubTaskInstance`; ``ti_fields`` set its identity
+    (``dag_id``, ``run_id``, ``task_id``, ``map_index``, ``try_number``)."""
+    ti = StubTaskInstance(xcoms or {}, **ti_fields)
     return {
         "params": params or {},
         "ti": ti,

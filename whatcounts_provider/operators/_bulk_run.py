@@ -57,7 +57,8 @@ def with_requested_at(rows: Iterable[Row]) -> Iterator[Row]:
             try:
                 row = row._replace(requested_at=parse_requested_at(row.requested_at))
             except InvalidRequestedAtError as exc:
-                row = row._replace(phone=None, error=str(exc))
+                # The receipt's requested_at must be a date or null (the raw value stays in input).
+                row = row._replace(phone=None, requested_at=None, error=str(exc))
         yield row
 
 
