@@ -85,3 +85,30 @@ constraints: | $(UV)
 
 clean:
 	rm -rf $(BUILD)
+
+# The deployment stage (tests/deployment): Airflow $(LATEST) with CeleryExecutor, PostgreSQL and
+# Redis (pip wheels), api-server, scheduler, dag-processor, triggerer and Celery workers, all on
+# 127.0.0.1 and all started and stopped by the tests. Its own pinned environment; `make test`
+# runs it after the version lanes' prerequisites. DEPLOYMENT=0 leaves it out while iterating;
+# DEPLOYMENT_ARGS passes pytest arguments (e.g. DEPLOYMENT_ARGS="-k scale_out").
+DEPLOYMENT ?= 1
+DEPLOYMENT_ARGS ?=
+$(BUILD)/venv-deploy/.installed: constraints/deploy-airflow-$(LATEST).txt pyproject.toml | $(UV)
+	$(UV) venv -q --allow-existing --python $(PYTHON) $(BUILD)/venv-deploy
+	VIRTUAL_ENV=$(BUILD)/venv-deploy $(UV) pip install -q --compile-bytecode -r $<
+	VIRTUAL_ENV=$(BUILD)/venv-deploy $(UV) pip install -q --compile-bytecode --no-deps -e .
+	touch $@
+
+.PHONY: test-deployment constraints-deployment
+test-deployment: $(BUILD)/venv-deploy/.installed
+	env AIRFLOW_HOME=$(BUILD)/deployment-pytest-home AIRFLOW__CORE__LOAD_EXAMPLES=False \
+		$(BUILD)/venv-deploy/bin/python $(STRICT_WARNINGS) -m pytest -m deployment tests/deployment $(DEPLOYMENT_ARGS)
+
+constraints-deployment: | $(UV)
+	echo "apache-airflow==$(LATEST)" | $(UV) pip compile -q pyproject.toml - --group dev --group deployment \
+		--python-version 3.11 --annotation-style line -o constraints/deploy-airflow-$(LATEST).txt
+
+constraints: constraints-deployment
+ifneq ($(DEPLOYMENT),0)
+test: test-deployment
+endif
