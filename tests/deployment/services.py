@@ -156,7 +156,7 @@ class ProcessTable:
         self.record.write_text(json.dumps([p.pid for p in self.processes]))
         return process
 
-    def stop_all(self, phases: Sequence[Sequence[str]] = ()) -> None:
+    def stop_all(self, phases: Sequence[Sequence[str]] = (), grace: float = 15.0) -> None:
         """Stop the named components phase by phase (each phase at once), then everything else."""
         done: list[Process] = []
         for phase in [*phases, [p.name for p in self.processes]]:
@@ -164,7 +164,7 @@ class ProcessTable:
             for first in (signal.SIGINT, signal.SIGTERM):  # PostgreSQL: SIGINT is its fast shutdown
                 group = [p for p in batch if (p.name == "postgres") == (first == signal.SIGINT)]
                 if group:
-                    stop_together(group, first=first)
+                    stop_together(group, first=first, grace=grace)
             done += batch
 
 

@@ -96,7 +96,8 @@ class Stage:
         # Workers and the scheduler first (no task starts after), then the rest, services last.
         airflow = [w.name for w in self.workers] + ["scheduler", "triggerer", "dag-processor", "api-server"]
         try:
-            self.table.stop_all([airflow, ["redis", "postgres"]])
+            # A Celery worker's warm shutdown can outwait any grace; nothing is left to flush by now.
+            self.table.stop_all([airflow, ["redis", "postgres"]], grace=5.0)
         finally:
             self.emulator.stop()
             shutil.rmtree(self.sockets, ignore_errors=True)
@@ -179,7 +180,9 @@ class Stage:
         def healthy() -> bool:
             for process in self.table.processes:
                 if not process.alive() and process not in self.dead_ok:
-                    raise self.failure(f"{process.name} exited with {process.popen.returncode} while starting")
+                    raise self.failure(
+                        f"{process.name} exited with {process.popen.returncode} while starting"
+                    )
             try:
                 health = requests.get(f"{self.url}/api/v2/monitor/health", timeout=5).json()
             except (requests.RequestException, ValueError):
@@ -195,7 +198,9 @@ class Stage:
             errors = self.api("GET", "/api/v2/importErrors").json()
             if errors.get("total_entries"):
                 raise self.failure(f"DAG import errors: {json.dumps(errors, indent=1)[:4000]}")
-            dags = {d["dag_id"] for d in self.api("GET", "/api/v2/dags", params={"limit": 100}).json()["dags"]}
+            dags = {
+                d["dag_id"] for d in self.api("GET", "/api/v2/dags", params={"limit": 100}).json()["dags"]
+            }
             return {"whatcounts_bulk_opt_out", "whatcounts_stop_sms_from_pipeline"} <= dags
 
         wait_for(parsed, timeout=timeout, what="the example DAGs to be parsed", on_timeout=self.log_tails)
@@ -246,7 +251,9 @@ class Stage:
             self._token = response.json()["access_token"]
         return self._token
 
-    def api(self, method: str, path: str, *, ok: tuple[int, ...] = (200,), **kwargs: Any) -> requests.Response:
+    def api(
+        self, method: str, path: str, *, ok: tuple[int, ...] = (200,), **kwargs: Any
+    ) -> requests.Response:
         """One REST call with the auth manager's token; a status outside ``ok`` fails the test."""
         for attempt in range(2):
             headers = {"Authorization": f"Bearer {self.token(fresh=attempt > 0)}"}

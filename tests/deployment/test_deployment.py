@@ -137,7 +137,9 @@ def test_scale_out_50000_phones_in_5_chunks(stage: Stage, emulator: WhatCountsEm
     assert report.get("chunks", 5) == 5
 
 
-def test_worker_killed_mid_run_chunks_are_retried_to_green(stage: Stage, emulator: WhatCountsEmulator) -> None:
+def test_worker_killed_mid_run_chunks_are_retried_to_green(
+    stage: Stage, emulator: WhatCountsEmulator
+) -> None:
     """The machine under a worker dies while 4 chunks run; a new worker comes up."""
     code, count = "2065550002", 40_000
     subscribe_bulk(stage, emulator, code, count)
@@ -242,7 +244,9 @@ def wait_new_pipeline_run(stage: Stage, before: set[str]) -> dict[str, Any]:
     return dict(stage.wait_run(PIPELINE, run["dag_run_id"], RUN_TIMEOUT))
 
 
-def assert_replies_honoured(stage: Stage, emulator: WhatCountsEmulator, run: dict[str, Any], pairs: Any) -> None:
+def assert_replies_honoured(
+    stage: Stage, emulator: WhatCountsEmulator, run: dict[str, Any], pairs: Any
+) -> None:
     opt_outs, others = pairs
     assert run["state"] == "success", stage.describe_run(PIPELINE, run["dag_run_id"])
     not_stopped = [(c, mask_phone(p)) for c, p in opt_outs if not emulator.state.is_stopped(c, p)]
@@ -261,15 +265,17 @@ def test_pipeline_runs_on_an_asset_event_posted_through_the_rest_api(
     assert_replies_honoured(stage, emulator, wait_new_pipeline_run(stage, before), pairs)
 
 
-def test_pipeline_runs_when_its_producer_updates_the_asset(stage: Stage, emulator: WhatCountsEmulator) -> None:
+def test_pipeline_runs_when_its_producer_updates_the_asset(
+    stage: Stage, emulator: WhatCountsEmulator
+) -> None:
     pairs = subscribe_replies(stage, emulator)
     asset = pipeline_asset(stage)
     producers = sorted({task["dag_id"] for task in asset["producing_tasks"]})
     assert producers, f"a DAG of the examples produces {asset['uri']} (a task with it in `outlets`)"
     before = {r["dag_run_id"] for r in stage.runs(PIPELINE)}
     producer_run = stage.trigger(producers[0])
-    assert stage.wait_run(producers[0], producer_run, RUN_TIMEOUT)["state"] == "success", (
-        stage.describe_run(producers[0], producer_run)
+    assert stage.wait_run(producers[0], producer_run, RUN_TIMEOUT)["state"] == "success", stage.describe_run(
+        producers[0], producer_run
     )
     assert_replies_honoured(stage, emulator, wait_new_pipeline_run(stage, before), pairs)
 
@@ -285,7 +291,11 @@ def test_chunk_marked_failed_stops_sending_within_seconds(stage: Stage, emulator
     marked = time.monotonic()  # the emulator stamps requests with the same clock
     run = stage.wait_run(BULK, run_id, RUN_TIMEOUT)
 
-    stops = [r.timestamp - marked for r in list(emulator.state.requests) if r.endpoint == "stop" and r.sender == code]
+    stops = [
+        r.timestamp - marked
+        for r in list(emulator.state.requests)
+        if r.endpoint == "stop" and r.sender == code
+    ]
     after = [t for t in stops if t > 0]
     assert len(stops) < count, "the chunk was interrupted, not finished"
     assert max(after, default=0.0) <= STOP_WITHIN_S, (
