@@ -64,6 +64,7 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         "db_migrate_s": "airflow db migrate (PostgreSQL)",
         "nothing_to_ready_s": "nothing -> scheduler, worker, api-server ready, DAGs parsed",
         "bulk_50000_wall_s": "50,000-phone run (trigger -> run finished)",
+        "dead_worker_noticed_s": "SIGKILLed worker -> its tasks no longer running (scheduler)",
         "teardown_s": "teardown",
         "stage_total_s": "deployment stage, total",
     }

@@ -7,10 +7,14 @@ file order on one deployment; the last one greps every log the stage wrote.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import json
 import re
 import signal
 import time
+from collections import Counter
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -35,11 +39,13 @@ OPT_OUT_KEYWORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"}
 #: Bounds for waits: generous for a 2-core machine shared with other work; a healthy run takes
 #: a fraction of them, and a hung one fails with the logs instead of hanging the suite.
 RUN_TIMEOUT = 900.0
-#: After a chunk is marked failed: the worker notices at its next heartbeat (every
-#: MIN_HEARTBEAT_INTERVAL = 1 s), then sends SIGTERM; an operator with ``on_kill`` stops within a
-#: second or two. Without ``on_kill`` the task sends on until Airflow's SIGKILL 5 s after the
-#: SIGTERM, i.e. always more than 5 s after the mark: this bound tells the two apart.
-STOP_WITHIN_S = 5.0
+#: After a chunk is marked failed, the worker's supervisor notices at its next heartbeat (every
+#: MIN_HEARTBEAT_INTERVAL = 1 s) and sends SIGTERM, which only calls the operator's ``on_kill``;
+#: Airflow sends SIGKILL 5 s later. An operator without ``on_kill`` sends until then (measured:
+#: 4 s after the SIGTERM, 4.4 s after the mark); one with it stops within its in-flight requests
+#: (20 ms each here). The bounds leave a loaded 2-core machine seconds of slack on both sides.
+STOP_WITHIN_S = 5.0  # from the mark: what a user sees
+ON_KILL_WITHIN_S = 2.0  # from the SIGTERM: the operator's own reaction
 
 
 def bulk_phones(count: int) -> list[str]:
@@ -127,8 +133,8 @@ def test_scale_out_50000_phones_in_5_chunks(stage: Stage, emulator: WhatCountsEm
 
     assert run["state"] == "success", stage.failure(stage.describe_run(BULK, run_id))
     assert [ti["state"] for ti in chunks(stage, run_id)] == ["success"] * 5
-    assert not still_subscribed(emulator, code), "every phone is stopped"
-    assert set(emulator.state.stopped[code]) == set(phones)
+    assert len(still_subscribed(emulator, code)) == 0, "every phone is stopped"
+    assert set(emulator.state.stopped[code]) == set(phones), "exactly the generated phones were stopped"
     report = stage.xcom(BULK, run_id, MERGE_TASK)
     assert report is not None, "the merged report is in XCom"
     assert report["total"] == 50_000
@@ -147,9 +153,18 @@ def test_worker_killed_mid_run_chunks_are_retried_to_green(
     run_id = stage.trigger(BULK, {"count": count, "chunk_size": 10_000, "sender_code": code})
     wait_posts(stage, emulator, run_id, count // 4)
     victim = next(w for w in stage.workers if w.alive())
+    running = {ti["map_index"]: ti["try_number"] for ti in chunks(stage, run_id) if ti["state"] == "running"}
     stage.kill_worker(victim)
+    killed_at = time.monotonic()
     sent_at_kill = stop_posts(emulator)
     replacement = stage.start_worker()
+
+    def noticed() -> bool:  # each chunk the worker ran has left that try's "running"
+        now = {ti["map_index"]: ti for ti in chunks(stage, run_id)}
+        return all(now[i]["state"] != "running" or now[i]["try_number"] > t for i, t in running.items())
+
+    stage_wait(stage, noticed, 120.0, "the scheduler to notice the dead worker's tasks", run_id)
+    FIGURES["dead_worker_noticed_s"] = time.monotonic() - killed_at
     stage_wait(stage, lambda: stage.worker_ready(replacement), 180.0, "the new worker to be ready")
 
     run = stage.wait_run(BULK, run_id, RUN_TIMEOUT)
@@ -160,7 +175,7 @@ def test_worker_killed_mid_run_chunks_are_retried_to_green(
         f"run {run['state']} with {len(left)} of {count} phones still subscribed; tries {tries}\n"
         + stage.describe_run(BULK, run_id)
     )
-    assert not left, f"run green with {len(left)} of {count} phones still subscribed (tries {tries})"
+    assert len(left) == 0, f"run green with {len(left)} of {count} phones still subscribed (tries {tries})"
     assert max(tries.values()) >= 2, f"Airflow retried the killed chunks: tries {tries}"
 
 
@@ -181,7 +196,7 @@ def test_chunk_task_oom_killed_never_green_with_phones_left(
     left = still_subscribed(emulator, code)
     assert run["state"] in {"success", "failed"}
     if run["state"] == "success":
-        assert not left, f"run green with {len(left)} of {count} phones still subscribed\n" + (
+        assert len(left) == 0, f"run green with {len(left)} of {count} phones still subscribed\n" + (
             stage.describe_run(BULK, run_id)
         )
 
@@ -280,6 +295,16 @@ def test_pipeline_runs_when_its_producer_updates_the_asset(
     assert_replies_honoured(stage, emulator, wait_new_pipeline_run(stage, before), pairs)
 
 
+def sigterm_time(stage: Stage, run_id: str, map_index: int) -> float:
+    """When the worker's supervisor sent SIGTERM to the chunk (epoch seconds, from its task log)."""
+    for line in stage.task_log(BULK, run_id, CHUNK_TASK, map_index, 1).splitlines():
+        with contextlib.suppress(ValueError):
+            entry = json.loads(line)
+            if str(entry.get("event", "")).startswith("Server indicated the task shouldn't be running"):
+                return datetime.fromisoformat(entry["timestamp"].replace("Z", "+00:00")).timestamp()
+    raise stage.failure(f"chunk {map_index}'s task log shows no termination by the supervisor")
+
+
 def test_chunk_marked_failed_stops_sending_within_seconds(stage: Stage, emulator: WhatCountsEmulator) -> None:
     code, count = "2065550007", 10_000
     subscribe_bulk(stage, emulator, code, count)
@@ -288,19 +313,22 @@ def test_chunk_marked_failed_stops_sending_within_seconds(stage: Stage, emulator
     wait_chunk_running(stage, run_id, 0)
     wait_posts(stage, emulator, run_id, 500)
     stage.set_task_state(BULK, run_id, CHUNK_TASK, 0, "failed")
-    marked = time.monotonic()  # the emulator stamps requests with the same clock
+    marked = time.monotonic()  # the emulator stamps requests with this clock
+    to_epoch = time.time() - marked  # monotonic -> epoch, for the task log's timestamps
     run = stage.wait_run(BULK, run_id, RUN_TIMEOUT)
 
-    stops = [
-        r.timestamp - marked
-        for r in list(emulator.state.requests)
-        if r.endpoint == "stop" and r.sender == code
-    ]
-    after = [t for t in stops if t > 0]
-    assert len(stops) < count, "the chunk was interrupted, not finished"
-    assert max(after, default=0.0) <= STOP_WITHIN_S, (
-        f"{len(after)} requests after the chunk was marked failed, the last {max(after):.1f} s after"
+    stops = sorted(
+        r.timestamp for r in list(emulator.state.requests) if r.endpoint == "stop" and r.sender == code
     )
+    assert len(stops) < count, "the chunk was interrupted, not finished"
+    last = stops[-1]
+    terminated = sigterm_time(stage, run_id, 0) - to_epoch
+    figures = (
+        f"last request {last - marked:.1f} s after the mark and {last - terminated:.1f} s after the "
+        f"worker's SIGTERM; {sum(t > terminated for t in stops)} requests after the SIGTERM"
+    )
+    assert last - marked <= STOP_WITHIN_S, figures
+    assert last - terminated <= ON_KILL_WITHIN_S, figures
     assert run["state"] == "failed", (
         f"run {run['state']} after its only chunk was marked failed; "
         f"{len(still_subscribed(emulator, code))} of {count} phones still subscribed"
@@ -314,15 +342,20 @@ def test_no_password_token_or_full_phone_in_any_log(stage: Stage) -> None:
     """Every component log and task log of this session: no secret, no full phone used by a scenario."""
     files = stage.log_files()
     assert any("attempt=" in f.name for f in files), "task logs were written"
-    found = []
-    for path in files:
-        text = path.read_text(errors="replace")
-        for number, line in enumerate(text.splitlines(), 1):
-            where = f"{path.relative_to(stage.root)}:{number}"
-            found += [f"{where}: a secret" for secret in stage.secrets if secret in line]
-            for digits in _DIGITS.findall(line):
-                if digits in stage.phones_used or f"1{digits}" in stage.phones_used:
-                    found.append(f"{where}: phone {mask_phone(digits)}")
-            found += [f"{where}: phone {mask_phone(raw)}" for raw in stage.raw_phones if raw in line]
     assert stage.phones_used, "scenarios ran before this check"
-    assert not found, f"{len(found)} leaks, first ones:\n" + "\n".join(found[:40])
+    leaks: dict[str, Counter[str]] = {}
+    for path in files:
+        found: Counter[str] = Counter()
+        for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
+            found.update(f"line {number}: a password or its Basic token" for s in stage.secrets if s in line)
+            phones = [
+                d for d in _DIGITS.findall(line) if d in stage.phones_used or f"1{d}" in stage.phones_used
+            ]
+            phones += [raw for raw in stage.raw_phones if raw in line]
+            if phones:
+                found[f"line {number}: {len(phones)} full phones, e.g. {mask_phone(phones[0])}"] += 1
+        if found:
+            leaks[str(path.relative_to(stage.root))] = found
+    if leaks:  # reported per file and line, masked: the failure message is a log too
+        report = [f"{file}: {', '.join(list(found)[:3])}" for file, found in leaks.items()]
+        pytest.fail(f"{len(leaks)} log files leak:\n" + "\n".join(report[:40]), pytrace=False)
