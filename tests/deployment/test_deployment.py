@@ -7,14 +7,11 @@ file order on one deployment; the last one greps every log the stage wrote.
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import json
 import re
 import signal
 import time
 from collections import Counter
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -41,11 +38,10 @@ OPT_OUT_KEYWORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"}
 RUN_TIMEOUT = 900.0
 #: After a chunk is marked failed, the worker's supervisor notices at its next heartbeat (every
 #: MIN_HEARTBEAT_INTERVAL = 1 s) and sends SIGTERM, which only calls the operator's ``on_kill``;
-#: Airflow sends SIGKILL 5 s later. An operator without ``on_kill`` sends until then (measured:
-#: 4 s after the SIGTERM, 4.4 s after the mark); one with it stops within its in-flight requests
-#: (20 ms each here). The bounds leave a loaded 2-core machine seconds of slack on both sides.
-STOP_WITHIN_S = 5.0  # from the mark: what a user sees
-ON_KILL_WITHIN_S = 2.0  # from the SIGTERM: the operator's own reaction
+#: if the task still runs 5 s later, Airflow SIGKILLs it and says so in the worker log. That log
+#: line, not a clock, tells whether ``on_kill`` worked. The user-facing bound below, from the mark
+#: to the last request, leaves a loaded 2-core machine seconds of slack (heartbeat + on_kill).
+STOP_WITHIN_S = 5.0
 
 
 def bulk_phones(count: int) -> list[str]:
@@ -295,40 +291,33 @@ def test_pipeline_runs_when_its_producer_updates_the_asset(
     assert_replies_honoured(stage, emulator, wait_new_pipeline_run(stage, before), pairs)
 
 
-def sigterm_time(stage: Stage, run_id: str, map_index: int) -> float:
-    """When the worker's supervisor sent SIGTERM to the chunk (epoch seconds, from its task log)."""
-    for line in stage.task_log(BULK, run_id, CHUNK_TASK, map_index, 1).splitlines():
-        with contextlib.suppress(ValueError):
-            entry = json.loads(line)
-            if str(entry.get("event", "")).startswith("Server indicated the task shouldn't be running"):
-                return datetime.fromisoformat(entry["timestamp"].replace("Z", "+00:00")).timestamp()
-    raise stage.failure(f"chunk {map_index}'s task log shows no termination by the supervisor")
-
-
 def test_chunk_marked_failed_stops_sending_within_seconds(stage: Stage, emulator: WhatCountsEmulator) -> None:
     code, count = "2065550007", 10_000
     subscribe_bulk(stage, emulator, code, count)
     emulator.faults.update(latency=0.02)  # one chunk of 10,000 at 8 requests in flight: > 25 s
     run_id = stage.trigger(BULK, {"count": count, "chunk_size": count, "sender_code": code})
-    wait_chunk_running(stage, run_id, 0)
+    ti = wait_chunk_running(stage, run_id, 0)
+    process = stage_wait(stage, lambda: stage.task_process(ti["id"]), 120.0, "chunk 0's task process", run_id)
     wait_posts(stage, emulator, run_id, 500)
     stage.set_task_state(BULK, run_id, CHUNK_TASK, 0, "failed")
     marked = time.monotonic()  # the emulator stamps requests with this clock
-    to_epoch = time.time() - marked  # monotonic -> epoch, for the task log's timestamps
     run = stage.wait_run(BULK, run_id, RUN_TIMEOUT)
 
     stops = sorted(
         r.timestamp for r in list(emulator.state.requests) if r.endpoint == "stop" and r.sender == code
     )
     assert len(stops) < count, "the chunk was interrupted, not finished"
-    last = stops[-1]
-    terminated = sigterm_time(stage, run_id, 0) - to_epoch
-    figures = (
-        f"last request {last - marked:.1f} s after the mark and {last - terminated:.1f} s after the "
-        f"worker's SIGTERM; {sum(t > terminated for t in stops)} requests after the SIGTERM"
+    escalated = [
+        line
+        for worker in stage.workers
+        for line in worker.log_path.read_text(errors="replace").splitlines()
+        if "did not terminate in time" in line and re.search(rf"\bpid={process.pid}\b", line)
+    ]
+    assert not escalated, (
+        "SIGTERM did not stop the chunk (no working on_kill): Airflow had to SIGKILL it; last request "
+        f"{stops[-1] - marked:.1f} s after the mark\n" + "\n".join(escalated)
     )
-    assert last - marked <= STOP_WITHIN_S, figures
-    assert last - terminated <= ON_KILL_WITHIN_S, figures
+    assert stops[-1] - marked <= STOP_WITHIN_S, f"last request {stops[-1] - marked:.1f} s after the mark"
     assert run["state"] == "failed", (
         f"run {run['state']} after its only chunk was marked failed; "
         f"{len(still_subscribed(emulator, code))} of {count} phones still subscribed"
