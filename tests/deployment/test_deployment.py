@@ -303,16 +303,25 @@ def test_chunk_marked_failed_stops_sending_within_seconds(stage: Stage, emulator
     marked = time.monotonic()  # the emulator stamps requests with this clock
     run = stage.wait_run(BULK, run_id, RUN_TIMEOUT)
 
+    # The run can end before the chunk's process does: wait for the supervisor's word on its exit.
+    def supervisor_lines() -> list[str]:
+        pid = re.compile(rf"\bpid={process.pid}\b")
+        return [
+            line
+            for worker in stage.workers
+            for line in worker.log_path.read_text(errors="replace").splitlines()
+            if "[supervisor]" in line and pid.search(line)
+        ]
+
+    def exited() -> bool:
+        return any("Process exited" in line for line in supervisor_lines())
+
+    stage_wait(stage, exited, 60.0, "the supervisor to log the chunk process's exit", run_id)
     stops = sorted(
         r.timestamp for r in list(emulator.state.requests) if r.endpoint == "stop" and r.sender == code
     )
     assert len(stops) < count, "the chunk was interrupted, not finished"
-    escalated = [
-        line
-        for worker in stage.workers
-        for line in worker.log_path.read_text(errors="replace").splitlines()
-        if "did not terminate in time" in line and re.search(rf"\bpid={process.pid}\b", line)
-    ]
+    escalated = [line for line in supervisor_lines() if "did not terminate in time" in line]
     assert not escalated, (
         "SIGTERM did not stop the chunk (no working on_kill): Airflow had to SIGKILL it; last request "
         f"{stops[-1] - marked:.1f} s after the mark\n" + "\n".join(escalated)
