@@ -65,6 +65,7 @@ test: lint $(foreach v,$(AIRFLOW_VERSIONS),$(BUILD)/venv-$(v)/.installed)
 		if [ $$rc -eq 5 ]; then echo "pytest collected no tests on Airflow $$v"; exit 1; fi; \
 		if [ $$rc -ne 0 ]; then exit $$rc; fi; \
 	done
+	@if [ "$(DEPLOYMENT)" != 0 ]; then $(MAKE) --no-print-directory test-deployment; fi
 
 demo: $(BUILD)/venv-$(LATEST)/.installed
 	rm -rf $(BUILD)/demo
@@ -89,7 +90,7 @@ clean:
 # The deployment stage (tests/deployment): Airflow $(LATEST) with CeleryExecutor, PostgreSQL and
 # Redis (pip wheels), api-server, scheduler, dag-processor, triggerer and Celery workers, all on
 # 127.0.0.1 and all started and stopped by the tests. Its own pinned environment; `make test`
-# runs it after the version lanes' prerequisites. DEPLOYMENT=0 leaves it out while iterating;
+# runs it last, after the version lanes passed. DEPLOYMENT=0 leaves it out while iterating;
 # DEPLOYMENT_ARGS passes pytest arguments (e.g. DEPLOYMENT_ARGS="-k scale_out").
 DEPLOYMENT ?= 1
 DEPLOYMENT_ARGS ?=
@@ -109,6 +110,3 @@ constraints-deployment: | $(UV)
 		--python-version 3.11 --annotation-style line -o constraints/deploy-airflow-$(LATEST).txt
 
 constraints: constraints-deployment
-ifneq ($(DEPLOYMENT),0)
-test: test-deployment
-endif
