@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
@@ -41,6 +42,9 @@ def stage() -> Iterator[Stage]:
         FIGURES.update(deployment.timings)
         FIGURES["teardown_s"] = time.monotonic() - stopping
         FIGURES["stage_total_s"] = time.monotonic() - begin
+        FIGURES["cores"], FIGURES["load_average_1m"] = os.cpu_count() or 0, os.getloadavg()[0]
+        # Also on disk (the scenario figures arrive before this), for CI and the README.
+        (STAGE_ROOT / "timings.json").write_text(json.dumps(FIGURES, indent=1, sort_keys=True))
 
 
 @pytest.fixture
@@ -69,6 +73,11 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         "stage_total_s": "deployment stage, total",
     }
     terminalreporter.write_sep("-", "deployment stage timings")
+    if "cores" in FIGURES:
+        terminalreporter.write_line(
+            f"machine: {FIGURES['cores']:.0f} cores, "
+            f"1-minute load average {FIGURES['load_average_1m']:.1f} at the end"
+        )
     for key, label in labels.items():
         if key in FIGURES:
             terminalreporter.write_line(f"{label}: {FIGURES[key]:.1f} s")
