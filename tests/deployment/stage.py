@@ -13,6 +13,7 @@ import base64
 import contextlib
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -26,6 +27,7 @@ from typing import Any
 
 import requests
 
+from whatcounts_provider.phone import mask_phone
 from whatcounts_provider.testing.emulator import WhatCountsEmulator
 
 from .services import Postgres, Process, ProcessTable, Redis, StageError, tail, wait_for
@@ -37,6 +39,7 @@ HEARTBEAT_TIMEOUT = 20
 MIN_HEARTBEAT_INTERVAL = 1
 AIRFLOW_COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 TERMINAL_RUN_STATES = {"success", "failed"}
+_PHONE_LIKE = re.compile(r"(?<![0-9])[0-9]{10,15}(?![0-9])")
 
 
 def _free_port() -> int:
@@ -225,13 +228,23 @@ class Stage:
         return sorted(p for p in self.root.rglob("*.log") if p.is_file() and "pgdata" not in p.parts)
 
     def log_tails(self, lines: int = 30) -> str:
+        """The last lines of every component log and of the newest task logs, redacted."""
         parts = [f"--- {p.name} ({p.log_path}) ---\n{tail(p.log_path, lines)}" for p in self.table.processes]
         task_logs = sorted((self.home / "logs").rglob("attempt=*.log"), key=lambda p: p.stat().st_mtime)
         parts += [f"--- task log {p.relative_to(self.home)} ---\n{tail(p, lines)}" for p in task_logs[-4:]]
-        return "\n".join(parts)
+        return self.redact("\n".join(parts))
+
+    def redact(self, text: str) -> str:
+        """Test output is a log too: no secret, no full phone, no 700 KB line of them."""
+        for secret in self.secrets:
+            text = text.replace(secret, "<secret>")
+        text = _PHONE_LIKE.sub(lambda match: mask_phone(match.group()), text)
+        return "\n".join(
+            line if len(line) <= 600 else f"{line[:600]} ... ({len(line)} chars)" for line in text.split("\n")
+        )
 
     def failure(self, message: str) -> StageError:
-        return StageError(f"{message}\n\n=== component log tails ===\n{self.log_tails()}")
+        return StageError(self.redact(f"{message}\n\n=== component log tails ===\n{self.log_tails()}"))
 
     # --- REST API --------------------------------------------------------------------------
 
