@@ -40,7 +40,8 @@ CONSTRAINT_GROUPS := dev objectstore
 # pyproject.toml. 2.11 warns about its own Airflow 3 changes (RemovedInAirflow3Warning): not there.
 STRICT_WARNINGS := -W error::DeprecationWarning -W error::PendingDeprecationWarning -W error::FutureWarning
 lane_warnings = $(if $(filter 2.%,$(call lane_airflow,$(1))),,$(STRICT_WARNINGS))
-lane_marks = $(if $(filter $(1),$(SOAK_LANES)),,-m "not soak")
+# The deployment and browser stages have their own targets (a later -m replaces addopts' -m).
+lane_marks = $(if $(filter $(1),$(SOAK_LANES)),-m "not deployment and not browser",-m "not soak and not deployment and not browser")
 PYTEST_ARGS ?=
 
 venv = $(BUILD)/venv-$(1)
@@ -94,7 +95,9 @@ lint: $(BUILD)/venv-$(LATEST)/.installed
 	$(call venv,$(LATEST))/bin/ruff check .
 	$(call venv,$(LATEST))/bin/ruff format --check .
 
+# The deployment stage runs last, once every lane has passed (DEPLOYMENT=0 leaves it out).
 test: lint $(LANES:%=lane-%)
+	@if [ "$(DEPLOYMENT)" != 0 ]; then $(MAKE) --no-print-directory test-deployment; fi
 
 # The lane rules below are patterns, so each runs every time it is asked for (no file is made).
 lane-%: mypy-% pytest-%
@@ -149,3 +152,28 @@ clean:
 stress-test: $(BUILD)/venv-$(LATEST)/.installed
 	env $(call airflow_env,stress) PYTEST_FLAGS="$(call lane_warnings,$(LATEST))" \
 		scripts/stress_test.sh $(call venv,$(LATEST))/bin/python $(PYTEST_ARGS)
+
+# The deployment stage (tests/deployment): Airflow $(LATEST) with CeleryExecutor, PostgreSQL and
+# Redis (pip wheels), api-server, scheduler, dag-processor, triggerer and Celery workers, all on
+# 127.0.0.1 and all started and stopped by the tests. Its own pinned environment; `make test`
+# runs it last, after the version lanes passed. DEPLOYMENT=0 leaves it out while iterating;
+# DEPLOYMENT_ARGS passes pytest arguments (e.g. DEPLOYMENT_ARGS="-k scale_out").
+DEPLOYMENT ?= 1
+DEPLOYMENT_ARGS ?=
+$(BUILD)/venv-deploy/.installed: constraints/deploy-airflow-$(LATEST).txt pyproject.toml | $(UV)
+	$(UV) venv -q --allow-existing --python $(PYTHON) $(BUILD)/venv-deploy
+	VIRTUAL_ENV=$(BUILD)/venv-deploy $(UV) pip install -q --compile-bytecode -r $<
+	VIRTUAL_ENV=$(BUILD)/venv-deploy $(UV) pip install -q --compile-bytecode --no-deps -e .
+	touch $@
+
+.PHONY: test-deployment constraints-deployment
+test-deployment: $(BUILD)/venv-deploy/.installed
+	env AIRFLOW_HOME=$(BUILD)/deployment-pytest-home AIRFLOW__CORE__LOAD_EXAMPLES=False \
+		$(BUILD)/venv-deploy/bin/python $(STRICT_WARNINGS) -m pytest -m deployment tests/deployment $(DEPLOYMENT_ARGS)
+
+constraints-deployment: | $(UV)
+	echo "apache-airflow==$(LATEST)" | $(UV) pip compile -q pyproject.toml - \
+		$(CONSTRAINT_GROUPS:%=--group %) --group deployment \
+		--python-version $(DEFAULT_PYTHON) --annotation-style line -o constraints/deploy-airflow-$(LATEST).txt
+
+constraints: constraints-deployment

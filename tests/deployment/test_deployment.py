@@ -1,0 +1,360 @@
+"""The example DAGs under a real Airflow 3.3 deployment: CeleryExecutor, PostgreSQL, Redis, faults.
+
+Each scenario triggers a run through the REST API and waits for it with a bound; a run that does
+not finish in time fails the test with every component's log tail attached. The tests run in
+file order on one deployment; the last one greps every log the stage wrote.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import signal
+import time
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from whatcounts_provider.phone import mask_phone, normalize_phone
+
+from .conftest import FIGURES
+from .stage import REPO, Stage
+
+if TYPE_CHECKING:
+    from whatcounts_provider.testing.emulator import WhatCountsEmulator
+
+pytestmark = pytest.mark.deployment
+
+BULK = "whatcounts_bulk_opt_out"
+PIPELINE = "whatcounts_stop_sms_from_pipeline"
+CHUNK_TASK = "stop_sms_chunk"
+MERGE_TASK = "merge_reports"
+REPLIES_CSV = REPO / "example_dags" / "data" / "stop_replies.csv"
+# The CTIA opt-out keywords the pipeline example honours (HELP and chatter are not opt-outs).
+OPT_OUT_KEYWORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"}
+#: Bounds for waits: generous for a 2-core machine shared with other work; a healthy run takes
+#: a fraction of them, and a hung one fails with the logs instead of hanging the suite.
+RUN_TIMEOUT = 900.0
+#: After a chunk is marked failed, the worker's supervisor notices at its next heartbeat (every
+#: MIN_HEARTBEAT_INTERVAL = 1 s) and sends SIGTERM, which only calls the operator's ``on_kill``;
+#: if the task still runs 5 s later, Airflow SIGKILLs it and says so in the worker log. That log
+#: line, not a clock, tells whether ``on_kill`` worked. The user-facing bound below, from the mark
+#: to the last request, leaves a loaded 2-core machine seconds of slack (heartbeat + on_kill).
+STOP_WITHIN_S = 5.0
+
+
+def bulk_phones(count: int) -> list[str]:
+    """The phones ``whatcounts_bulk_opt_out`` generates for ``count`` (its ``generated_opt_outs``)."""
+    return [f"1206{2_000_000 + i}" for i in range(count)]
+
+
+def subscribe_bulk(stage: Stage, emulator: WhatCountsEmulator, code: str, count: int) -> list[str]:
+    phones = bulk_phones(count)
+    emulator.subscribe(code, phones)
+    stage.phones_used.update(phones)
+    return phones
+
+
+def still_subscribed(emulator: WhatCountsEmulator, code: str) -> set[str]:
+    return set(emulator.state.subscriptions.get(code, set()))
+
+
+def stop_posts(emulator: WhatCountsEmulator) -> int:
+    return int(emulator.state.by_endpoint["stop"])
+
+
+def chunks(stage: Stage, run_id: str) -> list[dict[str, Any]]:
+    return sorted(
+        (ti for ti in stage.task_instances(BULK, run_id) if ti["task_id"] == CHUNK_TASK),
+        key=lambda ti: ti["map_index"],
+    )
+
+
+def count_of(value: Any) -> int:
+    """A report field that is a count, or a list of items needing attention."""
+    return len(value) if isinstance(value, list) else int(value)
+
+
+def wait_chunk_running(stage: Stage, run_id: str, map_index: int, timeout: float = 300.0) -> dict[str, Any]:
+    def running() -> dict[str, Any] | None:
+        for ti in chunks(stage, run_id):
+            if ti["map_index"] == map_index and ti["state"] == "running":
+                return ti
+        return None
+
+    return dict(stage_wait(stage, running, timeout, f"chunk {map_index} of {run_id} to run", run_id))
+
+
+def stage_wait(stage: Stage, condition: Any, timeout: float, what: str, run_id: str | None = None) -> Any:
+    from .services import wait_for
+
+    def detail() -> str:
+        head = stage.describe_run(BULK, run_id) + "\n" if run_id else ""
+        return head + stage.log_tails()
+
+    return wait_for(condition, timeout=timeout, what=what, on_timeout=detail)
+
+
+def wait_posts(stage: Stage, emulator: WhatCountsEmulator, run_id: str, at_least: int) -> None:
+    def enough() -> bool:
+        if stage.run(BULK, run_id)["state"] in {"success", "failed"}:
+            raise stage.failure(f"run {run_id} finished before the fault could be injected")
+        return stop_posts(emulator) >= at_least
+
+    stage_wait(stage, enough, 300.0, f"{at_least} stop requests", run_id)
+
+
+def test_every_component_listens_on_loopback_only(stage: Stage) -> None:
+    """No component opens a port on another interface (Airflow's log servers would, if started)."""
+    import psutil
+
+    pids = {member.pid for process in stage.table.processes for member in process.tree()}
+    listening = [
+        conn for conn in psutil.net_connections(kind="inet") if conn.status == "LISTEN" and conn.pid in pids
+    ]
+    assert listening, "the api-server listens somewhere"
+    outside = [(conn.pid, conn.laddr) for conn in listening if conn.laddr.ip not in {"127.0.0.1", "::1"}]
+    assert not outside, f"listening beyond loopback: {outside}"
+    assert {conn.laddr.port for conn in listening} == {stage.port}, "only the api-server has a TCP port"
+
+
+def test_scale_out_50000_phones_in_5_chunks(stage: Stage, emulator: WhatCountsEmulator) -> None:
+    code = "2065550001"
+    phones = subscribe_bulk(stage, emulator, code, 50_000)
+    begin = time.monotonic()
+    run_id = stage.trigger(BULK, {"count": 50_000, "chunk_size": 10_000, "sender_code": code})
+    run = stage.wait_run(BULK, run_id, RUN_TIMEOUT)
+    FIGURES["bulk_50000_wall_s"] = stage.timings["bulk_50000_wall_s"] = time.monotonic() - begin
+
+    assert run["state"] == "success", stage.failure(stage.describe_run(BULK, run_id))
+    assert [ti["state"] for ti in chunks(stage, run_id)] == ["success"] * 5
+    assert len(still_subscribed(emulator, code)) == 0, "every phone is stopped"
+    assert set(emulator.state.stopped[code]) == set(phones), "exactly the generated phones were stopped"
+    report = stage.xcom(BULK, run_id, MERGE_TASK)
+    assert report is not None, "the merged report is in XCom"
+    assert report["total"] == 50_000
+    assert report["stopped"] == 50_000
+    assert [count_of(report[key]) for key in ("not_subscribed", "invalid", "failed")] == [0, 0, 0]
+    assert report.get("chunks", 5) == 5
+
+
+def test_worker_killed_mid_run_chunks_are_retried_to_green(
+    stage: Stage, emulator: WhatCountsEmulator
+) -> None:
+    """The machine under a worker dies while 4 chunks run; a new worker comes up."""
+    code, count = "2065550002", 40_000
+    subscribe_bulk(stage, emulator, code, count)
+    emulator.faults.update(latency=0.01)  # each chunk then takes well over 10 s
+    run_id = stage.trigger(BULK, {"count": count, "chunk_size": 10_000, "sender_code": code})
+    wait_posts(stage, emulator, run_id, count // 4)
+    victim = next(w for w in stage.workers if w.alive())
+    running = {ti["map_index"]: ti["try_number"] for ti in chunks(stage, run_id) if ti["state"] == "running"}
+    stage.kill_worker(victim)
+    killed_at = time.monotonic()
+    sent_at_kill = stop_posts(emulator)
+    replacement = stage.start_worker()
+
+    def noticed() -> bool:  # each chunk the worker ran has left that try's "running"
+        now = {ti["map_index"]: ti for ti in chunks(stage, run_id)}
+        return all(now[i]["state"] != "running" or now[i]["try_number"] > t for i, t in running.items())
+
+    stage_wait(stage, noticed, 120.0, "the scheduler to notice the dead worker's tasks", run_id)
+    FIGURES["dead_worker_noticed_s"] = time.monotonic() - killed_at
+    stage_wait(stage, lambda: stage.worker_ready(replacement), 180.0, "the new worker to be ready")
+
+    run = stage.wait_run(BULK, run_id, RUN_TIMEOUT)
+    left = still_subscribed(emulator, code)
+    tries = {ti["map_index"]: ti["try_number"] for ti in chunks(stage, run_id)}
+    assert sent_at_kill < count, "the worker died while chunks were still sending"
+    assert run["state"] == "success", (
+        f"run {run['state']} with {len(left)} of {count} phones still subscribed; tries {tries}\n"
+        + stage.describe_run(BULK, run_id)
+    )
+    assert len(left) == 0, f"run green with {len(left)} of {count} phones still subscribed (tries {tries})"
+    assert max(tries.values()) >= 2, f"Airflow retried the killed chunks: tries {tries}"
+
+
+def test_chunk_task_oom_killed_never_green_with_phones_left(
+    stage: Stage, emulator: WhatCountsEmulator
+) -> None:
+    """The kernel's OOM killer SIGKILLs one chunk's task process (not the worker)."""
+    code, count = "2065550003", 20_000
+    subscribe_bulk(stage, emulator, code, count)
+    emulator.faults.update(latency=0.01)
+    run_id = stage.trigger(BULK, {"count": count, "chunk_size": 5_000, "sender_code": code})
+    ti = wait_chunk_running(stage, run_id, 1)
+    process = stage_wait(stage, lambda: stage.task_process(ti["id"]), 120.0, "chunk 1's task process", run_id)
+    wait_posts(stage, emulator, run_id, count // 5)
+    process.send_signal(signal.SIGKILL)
+
+    run = stage.wait_run(BULK, run_id, RUN_TIMEOUT)
+    left = still_subscribed(emulator, code)
+    assert run["state"] in {"success", "failed"}
+    if run["state"] == "success":
+        assert len(left) == 0, f"run green with {len(left)} of {count} phones still subscribed\n" + (
+            stage.describe_run(BULK, run_id)
+        )
+
+
+def test_wrong_password_everywhere_fails_the_run(stage: Stage, emulator: WhatCountsEmulator) -> None:
+    """The realm's API password was rotated in WhatCounts; the connection still has the old one."""
+    code, count = "2065550004", 5_000
+    subscribe_bulk(stage, emulator, code, count)
+    rotated = "rotated-" + stage.password[::-1]
+    stage.add_secret(rotated)
+    emulator.state.password = rotated
+    run_id = stage.trigger(BULK, {"count": count, "chunk_size": 1_000, "sender_code": code})
+    run = stage.wait_run(BULK, run_id, RUN_TIMEOUT)
+
+    states = {ti["map_index"]: (ti["state"], ti["try_number"]) for ti in chunks(stage, run_id)}
+    assert run["state"] == "failed", f"run {run['state']} with every request refused; chunks {states}"
+    assert not emulator.state.stopped.get(code), "nothing was stopped"
+    assert all(state == ("failed", 1) for state in states.values()), (
+        f"each chunk fails at once, spending no retries on rejected credentials: {states}"
+    )
+    for map_index in states:
+        log = stage.task_log(BULK, run_id, CHUNK_TASK, map_index, 1)
+        says_why = "WhatCountsAuthError" in log or "rejected the credentials" in log
+        assert says_why, f"chunk {map_index}'s log says why:\n{stage.redact(log[-3000:])}"
+
+
+def opt_out_pairs() -> tuple[set[tuple[str, str]], set[tuple[str, str]], set[str]]:
+    """(opt-out pairs, other pairs, raw phone texts) of the replies file, phones normalised."""
+    opt_outs, others, raw = set(), set(), set()
+    with REPLIES_CSV.open(newline="", encoding="utf-8") as replies:
+        for row in csv.DictReader(replies):
+            pair = (row["sender_code"].strip(), normalize_phone(row["phone"]))
+            raw.add(row["phone"].strip())
+            (opt_outs if row["message"].strip().upper() in OPT_OUT_KEYWORDS else others).add(pair)
+    return opt_outs, others - opt_outs, raw
+
+
+def subscribe_replies(stage: Stage, emulator: WhatCountsEmulator) -> tuple[set[Any], set[Any]]:
+    opt_outs, others, raw = opt_out_pairs()
+    for code, phone in opt_outs | others:
+        emulator.subscribe(code, [phone])
+        stage.phones_used.add(phone)
+    stage.raw_phones.update(raw)
+    return opt_outs, others
+
+
+def pipeline_asset(stage: Stage) -> dict[str, Any]:
+    assets = stage.api("GET", "/api/v2/assets", params={"limit": 100}).json()["assets"]
+    scheduled = [a for a in assets if PIPELINE in {d["dag_id"] for d in a["scheduled_dags"]}]
+    assert len(scheduled) == 1, f"one asset schedules {PIPELINE}: {[a['uri'] for a in scheduled]}"
+    return dict(scheduled[0])
+
+
+def wait_new_pipeline_run(stage: Stage, before: set[str]) -> dict[str, Any]:
+    def new_run() -> dict[str, Any] | None:
+        fresh = [r for r in stage.runs(PIPELINE) if r["dag_run_id"] not in before]
+        return fresh[0] if fresh else None
+
+    run = stage_wait(stage, new_run, 180.0, f"an asset-triggered run of {PIPELINE}")
+    assert run["run_type"] == "asset_triggered", run
+    return dict(stage.wait_run(PIPELINE, run["dag_run_id"], RUN_TIMEOUT))
+
+
+def assert_replies_honoured(
+    stage: Stage, emulator: WhatCountsEmulator, run: dict[str, Any], pairs: Any
+) -> None:
+    opt_outs, others = pairs
+    assert run["state"] == "success", stage.describe_run(PIPELINE, run["dag_run_id"])
+    not_stopped = [(c, mask_phone(p)) for c, p in opt_outs if not emulator.state.is_stopped(c, p)]
+    assert not not_stopped, f"opt-out replies not honoured: {not_stopped}"
+    wrongly = [(c, mask_phone(p)) for c, p in others if emulator.state.is_stopped(c, p)]
+    assert not wrongly, f"replies that are no opt-out were stopped: {wrongly}"
+
+
+def test_pipeline_runs_on_an_asset_event_posted_through_the_rest_api(
+    stage: Stage, emulator: WhatCountsEmulator
+) -> None:
+    pairs = subscribe_replies(stage, emulator)
+    asset = pipeline_asset(stage)
+    before = {r["dag_run_id"] for r in stage.runs(PIPELINE)}
+    stage.api("POST", "/api/v2/assets/events", json={"asset_id": asset["id"]})
+    assert_replies_honoured(stage, emulator, wait_new_pipeline_run(stage, before), pairs)
+
+
+def test_pipeline_runs_when_its_producer_updates_the_asset(
+    stage: Stage, emulator: WhatCountsEmulator
+) -> None:
+    pairs = subscribe_replies(stage, emulator)
+    asset = pipeline_asset(stage)
+    producers = sorted({task["dag_id"] for task in asset["producing_tasks"]})
+    assert producers, f"a DAG of the examples produces {asset['uri']} (a task with it in `outlets`)"
+    before = {r["dag_run_id"] for r in stage.runs(PIPELINE)}
+    producer_run = stage.trigger(producers[0])
+    assert stage.wait_run(producers[0], producer_run, RUN_TIMEOUT)["state"] == "success", stage.describe_run(
+        producers[0], producer_run
+    )
+    assert_replies_honoured(stage, emulator, wait_new_pipeline_run(stage, before), pairs)
+
+
+def test_chunk_marked_failed_stops_sending_within_seconds(stage: Stage, emulator: WhatCountsEmulator) -> None:
+    code, count = "2065550007", 10_000
+    subscribe_bulk(stage, emulator, code, count)
+    emulator.faults.update(latency=0.02)  # one chunk of 10,000 at 8 requests in flight: > 25 s
+    run_id = stage.trigger(BULK, {"count": count, "chunk_size": count, "sender_code": code})
+    ti = wait_chunk_running(stage, run_id, 0)
+    process = stage_wait(stage, lambda: stage.task_process(ti["id"]), 120.0, "chunk 0's task process", run_id)
+    wait_posts(stage, emulator, run_id, 500)
+    stage.set_task_state(BULK, run_id, CHUNK_TASK, 0, "failed")
+    marked = time.monotonic()  # the emulator stamps requests with this clock
+    run = stage.wait_run(BULK, run_id, RUN_TIMEOUT)
+
+    # The run can end before the chunk's process does: wait for the supervisor's word on its exit.
+    def supervisor_lines() -> list[str]:
+        pid = re.compile(rf"\bpid={process.pid}\b")
+        return [
+            line
+            for worker in stage.workers
+            for line in worker.log_path.read_text(errors="replace").splitlines()
+            if "[supervisor]" in line and pid.search(line)
+        ]
+
+    def exited() -> bool:
+        return any("Process exited" in line for line in supervisor_lines())
+
+    stage_wait(stage, exited, 60.0, "the supervisor to log the chunk process's exit", run_id)
+    stops = sorted(
+        r.timestamp for r in list(emulator.state.requests) if r.endpoint == "stop" and r.sender == code
+    )
+    assert len(stops) < count, "the chunk was interrupted, not finished"
+    escalated = [line for line in supervisor_lines() if "did not terminate in time" in line]
+    assert not escalated, (
+        "SIGTERM did not stop the chunk (no working on_kill): Airflow had to SIGKILL it; last request "
+        f"{stops[-1] - marked:.1f} s after the mark\n" + "\n".join(escalated)
+    )
+    assert stops[-1] - marked <= STOP_WITHIN_S, f"last request {stops[-1] - marked:.1f} s after the mark"
+    assert run["state"] == "failed", (
+        f"run {run['state']} after its only chunk was marked failed; "
+        f"{len(still_subscribed(emulator, code))} of {count} phones still subscribed"
+    )
+
+
+_DIGITS = re.compile(r"(?<![0-9])[0-9]{10,11}(?![0-9])")
+
+
+def test_no_password_token_or_full_phone_in_any_log(stage: Stage) -> None:
+    """Every component log and task log of this session: no secret, no full phone used by a scenario."""
+    files = stage.log_files()
+    assert any("attempt=" in f.name for f in files), "task logs were written"
+    assert stage.phones_used, "scenarios ran before this check"
+    leaks: dict[str, Counter[str]] = {}
+    for path in files:
+        found: Counter[str] = Counter()
+        for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
+            found.update(f"line {number}: a password or its Basic token" for s in stage.secrets if s in line)
+            phones = [
+                d for d in _DIGITS.findall(line) if d in stage.phones_used or f"1{d}" in stage.phones_used
+            ]
+            phones += [raw for raw in stage.raw_phones if raw in line]
+            if phones:
+                found[f"line {number}: {len(phones)} full phones, e.g. {mask_phone(phones[0])}"] += 1
+        if found:
+            leaks[str(path.relative_to(stage.root))] = found
+    if leaks:  # reported per file and line, masked: the failure message is a log too
+        report = [f"{file}: {', '.join(list(found)[:3])}" for file, found in leaks.items()]
+        pytest.fail(f"{len(leaks)} log files leak:\n" + "\n".join(report[:40]), pytrace=False)
