@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import airflow
 import pytest
 
 from whatcounts_provider.exceptions import (
@@ -18,11 +17,12 @@ from whatcounts_provider.exceptions import (
     WhatCountsTransportError,
 )
 
-if int(airflow.__version__.split(".")[0]) >= 3:
-    # What Airflow 3's task runner catches to skip the task's retries.
+# What the task runner catches to skip the task's retries: airflow.sdk's on 3.2+, before that
+# (3.0, 3.1 and 2.11) airflow.exceptions'.
+try:
     from airflow.sdk.exceptions import AirflowException, AirflowFailException
-else:
-    from airflow.exceptions import AirflowException, AirflowFailException
+except ImportError:
+    from airflow.exceptions import AirflowException, AirflowFailException  # type: ignore[no-redef]
 
 NO_RETRY_CAN_FIX = {
     "rejected credentials": WhatCountsAuthError("bad password", status_code=401),
