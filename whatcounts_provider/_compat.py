@@ -53,8 +53,8 @@ except ImportError:  # Airflow 2.11
     from airflow.exceptions import AirflowException  # type: ignore[no-redef,assignment,attr-defined,unused-ignore]
 
 try:
-    from airflow.sdk.exceptions import AirflowFailException
-except ImportError:  # Airflow 2.11
+    from airflow.sdk.exceptions import AirflowFailException  # type: ignore[attr-defined,unused-ignore]
+except ImportError:  # Airflow 3.0, 3.1 and 2.11
     from airflow.exceptions import AirflowFailException  # type: ignore[no-redef,assignment,attr-defined,unused-ignore]
 
 try:

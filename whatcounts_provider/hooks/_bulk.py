@@ -36,7 +36,8 @@ def check_inputs(values: Any, name: str = "phones", what: str = "phone numbers")
     """``values`` itself, if it is a collection of inputs: not text (its characters) nor a mapping."""
     if isinstance(values, (str, bytes, Mapping)) or not isinstance(values, Iterable):
         raise TypeError(f"{name} must be a list of {what}, got {type(values).__name__}")
-    return values
+    checked: Iterable[Any] = values  # mypy 1.19 (the 3.0 lane's) calls a narrowed Any still Any
+    return checked
 
 
 def check_phone_list(phones: Any) -> Iterable[Any]:
