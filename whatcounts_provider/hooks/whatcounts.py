@@ -23,8 +23,8 @@ from whatcounts_provider.exceptions import (
     WhatCountsError,
     WhatCountsTransportError,
 )
-from whatcounts_provider.get_provider_info import CONN_FIELDS, DEFAULT_CONN_ID, UI_FIELD_BEHAVIOUR
-from whatcounts_provider.hooks import _bulk
+from whatcounts_provider.get_provider_info import DEFAULT_CONN_ID
+from whatcounts_provider.hooks import _bulk, _form
 from whatcounts_provider.hooks._answers import is_retryable, parse_answer, sanitize
 from whatcounts_provider.hooks._settings import WhatCountsSettings, resolve_settings
 from whatcounts_provider.hooks._throttle import Throttle
@@ -111,19 +111,12 @@ class WhatCountsHook(BaseHook):
     @classmethod
     def get_connection_form_widgets(cls) -> dict[str, Any]:
         """Extra fields of the connection form on Airflow 2.11 (3.x reads provider info)."""
-        from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
-        from flask_babel import lazy_gettext
-        from wtforms import StringField
-
-        return {
-            name: StringField(lazy_gettext(field["label"]), widget=BS3TextFieldWidget())
-            for name, field in CONN_FIELDS.items()
-        }
+        return _form.connection_form_widgets()
 
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
         """Hidden, relabelled and placeholder fields of the connection form on Airflow 2.11."""
-        return {key.replace("-", "_"): value for key, value in UI_FIELD_BEHAVIOUR.items()}
+        return _form.ui_field_behaviour()
 
     @cached_property
     def settings(self) -> WhatCountsSettings:
