@@ -1,4 +1,6 @@
-"""The connection form on Airflow 2.11 (3.2+ builds it from provider info, without the hook).
+"""The connection form: its 2.11 fields, and the messages of its Test button on every version.
+
+Airflow 3.2+ builds the form itself from provider info, without the hook.
 
 Both forms come from ``get_provider_info.CONN_FIELDS`` and ``UI_FIELD_BEHAVIOUR``. Two things
 differ on 2.11 because of how its UI works:
@@ -12,9 +14,14 @@ differ on 2.11 because of how its UI works:
 
 from __future__ import annotations
 
+import os
+import re
+import sys
 from typing import Any
+from urllib.parse import urlsplit
 
 from whatcounts_provider.get_provider_info import CONN_FIELDS, SENSITIVE_EXTRAS, UI_FIELD_BEHAVIOUR
+from whatcounts_provider.hooks._settings import _is_loopback
 
 #: The Extra box of the 2.11 form: kept visible (see the module docstring), labelled for what it is.
 EXTRA_LABEL = "Extra (JSON; the fields below fill it)"
@@ -43,3 +50,62 @@ def ui_field_behaviour() -> dict[str, Any]:
         "relabeling": {**UI_FIELD_BEHAVIOUR["relabeling"], "extra": EXTRA_LABEL},
         "placeholders": {**UI_FIELD_BEHAVIOUR["placeholders"], "extra": '{"timeout": 30}'},
     }
+
+
+# --- the Test button ------------------------------------------------------------------------
+
+#: Airflow's random id for the copy of the form it tests (airflow.utils.strings.get_random_string).
+_TRANSIENT_ID = re.compile(r"[A-Za-z0-9]{8}")
+EMPTY_CREDENTIAL_TEXT = "Password (the realm's API password) is empty"
+NOT_SENT_HINT = "the form does not send a saved password: type it again to test"
+
+
+def form_connection_id(conn_id: str) -> str | None:
+    """The connection id typed in the form whose Test button is testing ``conn_id``, if any.
+
+    Airflow tests a form under a random id exported as ``AIRFLOW_CONN_<ID>`` for the duration
+    of the test, and does not pass the typed id on. It is still in reach: Airflow 2.11 tests
+    inside the Flask request whose JSON body holds it; Airflow 3.x's route function holds it as
+    ``test_body.connection_id`` further up this thread's stack. None when not testing a form.
+    """
+    if not _TRANSIENT_ID.fullmatch(conn_id) or f"AIRFLOW_CONN_{conn_id.upper()}" not in os.environ:
+        return None
+    typed = _typed_in_flask_request() or _typed_in_route_arguments()
+    return typed if typed and typed != conn_id else None
+
+
+def _typed_in_flask_request() -> str | None:
+    try:
+        from flask import has_request_context, request  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return None
+    if not has_request_context():
+        return None
+    body = request.get_json(silent=True)
+    typed = body.get("connection_id") if isinstance(body, dict) else None
+    return typed if isinstance(typed, str) else None
+
+
+def _typed_in_route_arguments() -> str | None:
+    frame = sys._getframe(1)
+    while frame is not None:
+        typed = getattr(frame.f_locals.get("test_body"), "connection_id", None)
+        if isinstance(typed, str):
+            return typed
+        frame = frame.f_back  # type: ignore[assignment]
+    return None
+
+
+def plain_http_hint(base_url: str) -> str:
+    """Why a TLS handshake failed when the server speaks plain HTTP, and what to write instead."""
+    parts = urlsplit(base_url)
+    said = f"{parts.scheme}://{parts.netloc} answered in plain HTTP, not TLS"
+    if _is_loopback(parts.hostname or ""):
+        return (
+            f"{said}: a Site URL without a scheme means https://; for a loopback server such as "
+            f"the emulator write http://{parts.netloc} (plain http:// is allowed only for loopback)"
+        )
+    return (
+        f"{said}: WhatCounts needs https://; check the Site URL's host and port "
+        "(plain http:// is allowed only for loopback hosts such as the emulator)"
+    )

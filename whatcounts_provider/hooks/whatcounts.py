@@ -129,6 +129,8 @@ class WhatCountsHook(BaseHook):
         # Airflow masks the password itself; the derived forms are ours to register.
         mask_secret(self._basic_token(settings))
         mask_secret(f"{settings.realm}:{settings.password}")
+        for secret in _api_key_secrets(settings):
+            mask_secret(secret)
         return settings
 
     @property
@@ -152,6 +154,8 @@ class WhatCountsHook(BaseHook):
                 "User-Agent": _USER_AGENT,
             }
         )
+        if settings.api_key:  # a WhatCounts API Client other than the default one
+            session.headers["x-api-key"] = settings.api_key
         session.verify = settings.verify
         if settings.verify is False:
             self.log.warning(
@@ -241,15 +245,28 @@ class WhatCountsHook(BaseHook):
         return _bulk.run(invalid, valid, stop_one, workers)
 
     def test_connection(self) -> tuple[bool, str]:
-        """Check Site URL and credentials with a read-only ``GET /rest/lists``; never raises."""
+        """Check Site URL and credentials with a read-only ``GET /rest/lists``; never raises.
+
+        Airflow's Test button tests a copy of the form under a random connection id; the
+        message names the connection the user typed instead, when it can be found.
+        """
+        ok, message = self._test_connection()
+        typed = _form.form_connection_id(self.whatcounts_conn_id)
+        if typed is not None:
+            message = message.replace(f"connection {self.whatcounts_conn_id!r}", f"connection {typed!r}")
+            if not ok and _form.EMPTY_CREDENTIAL_TEXT in message:
+                message += f" ({_form.NOT_SENT_HINT})"
+        return ok, message
+
+    def _test_connection(self) -> tuple[bool, str]:
+        named = f"connection {self.whatcounts_conn_id!r}"
         try:
             lists = self._parse(self._call("GET", "/lists", label=lambda: "GET /rest/lists", attempts=1))
-        except WhatCountsAuthError as exc:
-            return False, str(exc)
         except WhatCountsError as exc:
-            return False, f"Could not use connection {self.whatcounts_conn_id!r}: {exc}"
+            text = str(exc)  # settings and auth errors already name the connection: once is enough
+            return False, text if named in text else f"Could not use {named}: {text}"
         except Exception as exc:
-            return False, f"Unexpected {type(exc).__name__}: {sanitize(str(exc))}"
+            return False, f"Could not use {named}: Unexpected {type(exc).__name__}: {sanitize(str(exc))}"
         count = len(lists) if isinstance(lists, list) else "?"
         return (
             True,
@@ -370,6 +387,8 @@ class WhatCountsHook(BaseHook):
     def _describe(self, exc: BaseException | None) -> str:
         """Say what went wrong in transport, and where, without the URL path (it holds the phone)."""
         settings = self.settings
+        if isinstance(exc, requests.exceptions.SSLError) and _answered_in_plain_http(exc):
+            return _form.plain_http_hint(settings.base_url)
         if isinstance(exc, requests.exceptions.SSLError):
             return (
                 f"TLS verification failed for {settings.base_url} (SSLError); check the certificate "
@@ -386,7 +405,24 @@ class WhatCountsHook(BaseHook):
         return base64.b64encode(f"{settings.realm}:{settings.password}".encode()).decode()
 
     def _secrets(self, settings: WhatCountsSettings) -> tuple[str, ...]:
-        return (settings.password, self._basic_token(settings))
+        return (settings.password, self._basic_token(settings), *_api_key_secrets(settings))
+
+
+def _api_key_secrets(settings: WhatCountsSettings) -> tuple[str, ...]:
+    """The header value, the ``name:auth`` pair and the auth part of an API client key."""
+    if not settings.api_key:
+        return ()
+    pair = base64.b64decode(settings.api_key).decode()
+    return (settings.api_key, pair, pair.partition(":")[2])
+
+
+def _answered_in_plain_http(exc: BaseException) -> bool:
+    """A TLS handshake that got a plain-HTTP answer (OpenSSL names it in several ways)."""
+    text = str(exc).lower()
+    return any(
+        sign in text
+        for sign in ("wrong_version_number", "wrong version number", "record_layer_failure", "http_request")
+    )
 
 
 def _stop_label(phone: str, code: str) -> str:
