@@ -92,9 +92,13 @@ class RequestRecord(NamedTuple):
 class EmulatorState:
     """Subscriptions, stops and counters, shared by all handler threads behind one lock."""
 
-    def __init__(self, realm: str, password: str, *, record_requests: bool = True) -> None:
+    def __init__(
+        self, realm: str, password: str, *, record_requests: bool = True, api_key: str | None = None
+    ) -> None:
         self.realm = realm
         self.password = password
+        #: ``apiClientName:apiClientAuth`` of a required API Client, or None (the default client).
+        self.api_key = api_key
         self.record_requests = record_requests
         self._lock = threading.Lock()
         self.reset()
@@ -388,6 +392,10 @@ class _Handler(BaseHTTPRequestHandler):
         expected = base64.b64encode(f"{state.realm}:{state.password}".encode()).decode()
         if scheme.lower() != "basic" or not secrets.compare_digest(token.strip(), expected):
             return _error(401, "Unauthorized", {"WWW-Authenticate": 'Basic realm="WhatCounts"'})
+        if state.api_key is not None:  # an API Client: x-api-key is Base64 of name:auth, as Basic is
+            client = base64.b64encode(state.api_key.encode()).decode()
+            if not secrets.compare_digest(self.headers.get("x-api-key", "").strip(), client):
+                return _error(401, "Unauthorized: invalid or missing x-api-key for the API Client")
         accepted = (
             media.split(";")[0].strip().lower() for media in self.headers.get("Accept", "").split(",")
         )
@@ -502,8 +510,10 @@ class WhatCountsEmulator:
         faults: Faults | None = None,
         ssl_context: ssl.SSLContext | None = None,
         record_requests: bool = True,
+        api_key: str | None = None,
     ) -> None:
-        self.state = EmulatorState(realm, password, record_requests=record_requests)
+        """:param api_key: ``apiClientName:apiClientAuth``: also require that API Client's ``x-api-key``."""
+        self.state = EmulatorState(realm, password, record_requests=record_requests, api_key=api_key)
         self.faults = faults if faults is not None else Faults()
         self._port = port
         self._ssl_context = ssl_context
@@ -557,12 +567,23 @@ class WhatCountsEmulator:
     def conn_uri(self, conn_type: str = "whatcounts") -> str:
         """An Airflow connection URI; the host is percent-encoded so that its scheme survives."""
         login, password = (quote(value, safe="") for value in (self.state.realm, self.state.password))
-        return f"{conn_type}://{login}:{password}@{quote(f'{self._scheme}://{HOST}', safe='')}:{self.port}"
+        uri = f"{conn_type}://{login}:{password}@{quote(f'{self._scheme}://{HOST}', safe='')}:{self.port}"
+        if self.state.api_key is not None:
+            uri += f"?api_key={quote(self.state.api_key, safe='')}"
+        return uri
 
     def conn_json(self, conn_type: str = "whatcounts") -> str:
         """The same connection in Airflow's JSON form (``AIRFLOW_CONN_*`` takes either)."""
         login, password = self.state.realm, self.state.password
-        return json.dumps({"conn_type": conn_type, "host": self.url, "login": login, "password": password})
+        conn: dict[str, Any] = {
+            "conn_type": conn_type,
+            "host": self.url,
+            "login": login,
+            "password": password,
+        }
+        if self.state.api_key is not None:
+            conn["extra"] = {"api_key": self.state.api_key}
+        return json.dumps(conn)
 
 
 def _subscription(value: str) -> tuple[str, list[str]]:
@@ -578,6 +599,7 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=8080, help="0 picks a free port (see --ready-file)")
     parser.add_argument("--realm", default=DEMO_CREDENTIALS[0])
     parser.add_argument("--password", default=DEMO_CREDENTIALS[1])
+    parser.add_argument("--api-key", metavar="NAME:AUTH", help="also require this API Client's x-api-key")
     parser.add_argument("--subscribe", type=_subscription, action="append", default=[], metavar="S:PHONES")
     parser.add_argument("--seed", type=int)
     for name in ("p-503", "p-429", "p-drop", "p-drop-after-act", "latency", "latency-jitter"):
@@ -597,6 +619,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         port=args.port,
         faults=Faults(**{name: getattr(args, name) for name in names}),
         record_requests=not args.no_record_requests,
+        api_key=args.api_key,
     )
     for sender, phones in args.subscribe:
         emulator.subscribe(sender, phones)
