@@ -85,3 +85,50 @@ constraints: | $(UV)
 
 clean:
 	rm -rf $(BUILD)
+
+# --- Browser stage: the connection and trigger forms in Chromium (tests/browser) ---------------
+# Playwright (pinned per lane: constraints/browser-airflow-*.txt, the lane's pins plus the
+# `browser` group) drives Debian's Chromium; nothing is downloaded. Without Chromium: installed
+# with apt-get when root; otherwise the stage fails loudly, unless WHATCOUNTS_SKIP_BROWSER=1
+# (ignored when CI=true). One lane only: make test-browser BROWSER_LANES=3.3.2
+BROWSER_LANES ?= $(AIRFLOW_VERSIONS)
+CHROMIUM ?= /usr/bin/chromium
+export WHATCOUNTS_CHROMIUM := $(CHROMIUM)
+
+.PHONY: test-browser chromium constraints-browser
+$(BUILD)/venv-%/.browser-installed: constraints/browser-airflow-%.txt $(BUILD)/venv-%/.installed
+	VIRTUAL_ENV=$(call venv,$*) $(UV) pip install -q --compile-bytecode -r $<
+	touch $@
+
+chromium:
+	@if [ -x "$(CHROMIUM)" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "=== installing Chromium (apt-get install -y chromium)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	elif [ "$${WHATCOUNTS_SKIP_BROWSER:-}" = 1 ] && [ "$${CI:-}" != true ]; then \
+		echo "!!! SKIPPING the browser stage: no Chromium at $(CHROMIUM) (WHATCOUNTS_SKIP_BROWSER=1)" >&2; \
+	else \
+		echo "!!! BROWSER TESTS CANNOT RUN: no Chromium at $(CHROMIUM), and not root to apt-get install it." >&2; \
+		echo "!!! Install Debian's chromium, set CHROMIUM=/path, or skip with WHATCOUNTS_SKIP_BROWSER=1." >&2; \
+		exit 1; \
+	fi
+
+test-browser: chromium $(foreach v,$(BROWSER_LANES),$(BUILD)/venv-$(v)/.browser-installed)
+	@if [ ! -x "$(CHROMIUM)" ]; then exit 0; fi; \
+	for v in $(BROWSER_LANES); do \
+		echo "=== Airflow $$v: browser stage"; \
+		flags=$$(case $$v in 3.*) echo "$(STRICT_WARNINGS)";; esac); \
+		start=$$(date +%s); rc=0; \
+		env $(call airflow_env,$$v) $(BUILD)/venv-$$v/bin/python $$flags -m pytest -m browser tests/browser \
+			$(PYTEST_ARGS) || rc=$$?; \
+		echo "=== Airflow $$v: browser stage took $$(( $$(date +%s) - start )) s"; \
+		if [ $$rc -eq 5 ]; then echo "the browser stage collected no tests on Airflow $$v"; exit 1; fi; \
+		if [ $$rc -ne 0 ]; then exit $$rc; fi; \
+	done
+
+constraints-browser: | $(UV)
+	@for v in $(AIRFLOW_VERSIONS); do \
+		echo "apache-airflow==$$v" | $(UV) pip compile -q pyproject.toml - --group dev --group browser \
+			-c constraints/airflow-$$v.txt --python-version 3.11 --annotation-style line \
+			-o constraints/browser-airflow-$$v.txt; \
+	done
