@@ -147,8 +147,14 @@ def _base_env(home: Path, port: int, extra_env: Mapping[str, str]) -> dict[str, 
 
 
 @contextlib.contextmanager
-def airflow_server(home: Path, extra_env: Mapping[str, str] | None = None) -> Iterator[AirflowServer]:
-    """Migrate a fresh SQLite database, create the admin user and serve the UI on 127.0.0.1."""
+def airflow_server(
+    home: Path, extra_env: Mapping[str, str] | None = None, *, run_dags: bool = False
+) -> Iterator[AirflowServer]:
+    """Migrate a fresh SQLite database, create the admin user and serve the UI on 127.0.0.1.
+
+    :param run_dags: also start what runs DAGs (scheduler; on 3.x the dag-processor too), so a
+        DAG triggered in the UI runs; without it the example DAGs are only serialized for the UI.
+    """
     major = airflow_major()
     port = free_port()
     home.mkdir(parents=True, exist_ok=True)
@@ -210,6 +216,12 @@ def airflow_server(home: Path, extra_env: Mapping[str, str] | None = None) -> It
                 "webserver", "webserver", "--hostname", "127.0.0.1", "--port", str(port), "--workers", "1"
             )
             server.wait_until_up("/health")
+        if run_dags:
+            server.spawn("scheduler", "scheduler")
+            if major >= 3:
+                server.spawn("dag-processor", "dag-processor")
+        else:
+            server.cli("dags", "reserialize")
         yield server
     finally:
         server.stop()

@@ -75,10 +75,17 @@ def emulator() -> Iterator[WhatCountsEmulator]:
 
 
 @pytest.fixture(scope="session")
-def airflow(tmp_path_factory: pytest.TempPathFactory, chromium_path: str) -> Iterator[AirflowServer]:
-    """The Airflow UI of this lane's Airflow version (3.x api-server or 2.11 webserver)."""
+def airflow(
+    tmp_path_factory: pytest.TempPathFactory, chromium_path: str, emulator: WhatCountsEmulator
+) -> Iterator[AirflowServer]:
+    """This lane's Airflow (3.x api-server or 2.11 webserver, and a scheduler to run DAGs).
+
+    ``whatcounts_default`` (an environment connection, so not in the UI's list) points at the
+    emulator, for the example DAGs the trigger-form tests run.
+    """
     started = time.monotonic()
-    with airflow_server(tmp_path_factory.mktemp("airflow-home")) as server:
+    conn = {"AIRFLOW_CONN_WHATCOUNTS_DEFAULT": emulator.conn_json()}
+    with airflow_server(tmp_path_factory.mktemp("airflow-home"), conn, run_dags=True) as server:
         TIMINGS[f"Airflow {server.major}.x UI start"] = time.monotonic() - started
         yield server
 
@@ -131,13 +138,14 @@ def page(logged_in: Any) -> Iterator[Any]:
         page.close()
 
 
-def screenshot(page: Any, name: str, **kwargs: Any) -> Path:
-    """Save a PNG under docs/ for the README (only when WHATCOUNTS_SCREENSHOTS=1: docs are committed)."""
-    target = DOCS / name if os.environ.get("WHATCOUNTS_SCREENSHOTS") == "1" else Path(os.devnull)
-    if target != Path(os.devnull):
-        target.parent.mkdir(exist_ok=True)
-        page.screenshot(path=str(target), **kwargs)
-    return target
+def screenshot(target: Any, name: str, **kwargs: Any) -> None:
+    """Save a page or element as docs/<name> for the README, when WHATCOUNTS_SCREENSHOTS=1.
+
+    Off by default: the PNGs are committed, and an ordinary run must not rewrite them.
+    """
+    if os.environ.get("WHATCOUNTS_SCREENSHOTS") == "1":
+        DOCS.mkdir(exist_ok=True)
+        target.screenshot(path=str(DOCS / name), **kwargs)
 
 
 def requires_airflow(major: int) -> pytest.MarkDecorator:

@@ -62,6 +62,9 @@ def test_whatcounts_form_shows_labels_placeholders_help_and_defaults(page, airfl
     assert "Schema" not in standard
     assert "Port" not in standard
 
+    dialog.locator("input[name=connection_id]").fill("whatcounts_default")
+    dialog.locator("input[name=host]").fill("https://mail.example.com")
+    dialog.locator("input[name=login]").fill("your-realm")
     open_extra_fields(dialog)
     text = dialog.inner_text()
     for name, (title, help_text, value) in EXTRAS.items():
@@ -69,7 +72,8 @@ def test_whatcounts_form_shows_labels_placeholders_help_and_defaults(page, airfl
         assert help_text in text, name
         assert dialog.locator(f"#element_{name}, [name=element_{name}]").first.input_value() == value, name
     assert dialog.locator("[name=element_api_key]").get_attribute("type") == "password"
-    screenshot(page, "connection-form-airflow-3.png", full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 1500})
+    screenshot(dialog, "connection-form-airflow-3.png")
 
 
 def test_form_widgets_enforce_the_schema_limits(page, airflow):
@@ -129,7 +133,9 @@ def test_save_edit_and_test_from_the_list(page, airflow, emulator):
         row.get_by_role("button", name=re.compile("Test", re.I)).click()
     assert answer.value.status == 400
     assert json.loads(answer.value.request.post_data)["port"] == 0
+    page.get_by_text("Test Connection Failed").first.wait_for()
     page.get_by_text(re.compile("Bad Request|differs from the stored connection")).first.wait_for()
+    page.wait_for_timeout(800)  # only for the screenshot: the toast finishes fading in
     screenshot(page, "connection-list-test-airflow-3.png")
 
     # The working alternatives (README): the API without port, and the CLI.
