@@ -96,6 +96,15 @@ def _typed_in_route_arguments() -> str | None:
     return None
 
 
+def answered_in_plain_http(exc: BaseException) -> bool:
+    """A TLS handshake that got a plain-HTTP answer (OpenSSL names it in several ways)."""
+    text = str(exc).lower()
+    return any(
+        sign in text
+        for sign in ("wrong_version_number", "wrong version number", "record_layer_failure", "http_request")
+    )
+
+
 def plain_http_hint(base_url: str) -> str:
     """Why a TLS handshake failed when the server speaks plain HTTP, and what to write instead."""
     parts = urlsplit(base_url)

@@ -316,3 +316,11 @@ def _api_key(value: Any, conn_id: str) -> str | None:
             "the value given is not (not shown: it is a secret)"
         )
     return base64.b64encode(text.encode()).decode()
+
+
+def api_key_secrets(settings: WhatCountsSettings) -> tuple[str, ...]:
+    """The header value, the ``name:auth`` pair and the auth part of an API client key, to mask."""
+    if not settings.api_key:
+        return ()
+    pair = base64.b64decode(settings.api_key).decode()
+    return (settings.api_key, pair, pair.partition(":")[2])

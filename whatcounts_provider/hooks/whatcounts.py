@@ -26,7 +26,7 @@ from whatcounts_provider.exceptions import (
 from whatcounts_provider.get_provider_info import DEFAULT_CONN_ID
 from whatcounts_provider.hooks import _bulk, _form
 from whatcounts_provider.hooks._answers import is_retryable, parse_answer, sanitize
-from whatcounts_provider.hooks._settings import WhatCountsSettings, resolve_settings
+from whatcounts_provider.hooks._settings import WhatCountsSettings, api_key_secrets, resolve_settings
 from whatcounts_provider.hooks._throttle import Throttle
 from whatcounts_provider.phone import mask_phone, normalize_phone, validate_sender_code
 
@@ -129,7 +129,7 @@ class WhatCountsHook(BaseHook):
         # Airflow masks the password itself; the derived forms are ours to register.
         mask_secret(self._basic_token(settings))
         mask_secret(f"{settings.realm}:{settings.password}")
-        for secret in _api_key_secrets(settings):
+        for secret in api_key_secrets(settings):
             mask_secret(secret)
         return settings
 
@@ -387,7 +387,7 @@ class WhatCountsHook(BaseHook):
     def _describe(self, exc: BaseException | None) -> str:
         """Say what went wrong in transport, and where, without the URL path (it holds the phone)."""
         settings = self.settings
-        if isinstance(exc, requests.exceptions.SSLError) and _answered_in_plain_http(exc):
+        if isinstance(exc, requests.exceptions.SSLError) and _form.answered_in_plain_http(exc):
             return _form.plain_http_hint(settings.base_url)
         if isinstance(exc, requests.exceptions.SSLError):
             return (
@@ -405,24 +405,7 @@ class WhatCountsHook(BaseHook):
         return base64.b64encode(f"{settings.realm}:{settings.password}".encode()).decode()
 
     def _secrets(self, settings: WhatCountsSettings) -> tuple[str, ...]:
-        return (settings.password, self._basic_token(settings), *_api_key_secrets(settings))
-
-
-def _api_key_secrets(settings: WhatCountsSettings) -> tuple[str, ...]:
-    """The header value, the ``name:auth`` pair and the auth part of an API client key."""
-    if not settings.api_key:
-        return ()
-    pair = base64.b64decode(settings.api_key).decode()
-    return (settings.api_key, pair, pair.partition(":")[2])
-
-
-def _answered_in_plain_http(exc: BaseException) -> bool:
-    """A TLS handshake that got a plain-HTTP answer (OpenSSL names it in several ways)."""
-    text = str(exc).lower()
-    return any(
-        sign in text
-        for sign in ("wrong_version_number", "wrong version number", "record_layer_failure", "http_request")
-    )
+        return (settings.password, self._basic_token(settings), *api_key_secrets(settings))
 
 
 def _stop_label(phone: str, code: str) -> str:
