@@ -138,6 +138,8 @@ def _base_env(home: Path, port: int, extra_env: Mapping[str, str]) -> dict[str, 
             "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
             "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
             "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+            # Airflow 2.11's executor runs each task as `airflow tasks run ...`: this venv's airflow.
+            "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
             "NO_PROXY": "127.0.0.1,localhost",
             "no_proxy": "127.0.0.1,localhost",
             **extra_env,
@@ -180,6 +182,12 @@ def airflow_server(
             {
                 "AIRFLOW__WEBSERVER__SECRET_KEY": "browser-tests-only-" + os.urandom(8).hex(),
                 "AIRFLOW__WEBSERVER__WORKERS": "1",
+                # Its gunicorn monitor shuts the webserver down when the master does not answer
+                # within 120 s, which happened on the loaded test machine; workers are not recycled.
+                "AIRFLOW__WEBSERVER__WEB_SERVER_MASTER_TIMEOUT": "900",
+                "AIRFLOW__WEBSERVER__WEB_SERVER_WORKER_TIMEOUT": "900",
+                "AIRFLOW__WEBSERVER__WORKER_REFRESH_INTERVAL": "0",
+                "AIRFLOW__WEBSERVER__WORKER_REFRESH_BATCH_SIZE": "0",
                 "AIRFLOW__WEBSERVER__WEB_SERVER_HOST": "127.0.0.1",
                 "AIRFLOW__WEBSERVER__WEB_SERVER_PORT": str(port),
                 "AIRFLOW__API__AUTH_BACKENDS": "airflow.api.auth.backend.session",

@@ -109,6 +109,7 @@ def test_scheme_less_site_url_on_plain_http_is_diagnosed(page, airflow, emulator
     assert f"https://127.0.0.1:{emulator.port} answered in plain HTTP, not TLS" in message
     assert f"write http://127.0.0.1:{emulator.port}" in message
     assert "CA bundle" not in message
+    page.evaluate("window.scrollTo(0, 0)")  # the alert is at the top of the page
     screenshot(page, "connection-test-plain-http-airflow-2.png")
 
 
@@ -146,6 +147,7 @@ def test_save_edit_and_test_on_the_edit_page(page, airflow, emulator):
     assert "type it again to test" in message
     form.locator("#password").fill(password)
     assert click_test(page).endswith(f"Connected to {emulator.url}/rest as realm {realm!r} (2 lists).")
+    page.evaluate("window.scrollTo(0, 0)")
     screenshot(page, "connection-edit-test-airflow-2.png")
     form.locator("#extra__whatcounts__max_retries").fill("2")
     page.get_by_role("button", name="Save").click()
