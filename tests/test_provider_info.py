@@ -8,6 +8,7 @@ import importlib.metadata
 import importlib.resources
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -271,3 +272,25 @@ def test_runtime_requirements_are_exactly_airflow_requests_phonenumbers():
     assert runtime["apache-airflow"].specifier.contains("2.11.0")
     assert not runtime["apache-airflow"].specifier.contains("2.10.5")
     assert not runtime["requests"].specifier.contains("3.0.0")
+
+
+@pytest.mark.skipif(AIRFLOW_3, reason="wtforms validators are 2.11's form; 3.x renders conn-fields itself")
+def test_airflow_2_form_checks_each_extra_against_its_schema_on_save():
+    from wtforms.validators import ValidationError
+
+    widgets = WhatCountsHook.get_connection_form_widgets()
+    declared = connection_type()["conn-fields"]
+
+    def check(name: str, value: str) -> None:
+        (validator,) = widgets[name].kwargs["validators"]
+        validator(None, type("Field", (), {"data": value})())
+
+    accepted = [("api_version", "v1"), ("timeout", "0.5"), ("max_retries", "20"), ("default_region", "gb")]
+    accepted += [("verify", "/etc/ssl/ca.pem"), ("max_retries", "")]
+    for name, value in accepted:
+        check(name, value)
+    refused = [("api_version", "1"), ("timeout", "0"), ("timeout", "soon"), ("max_retries", "21")]
+    refused += [("max_retries", "2.5"), ("default_region", "USA")]
+    for name, value in refused:
+        with pytest.raises(ValidationError, match=re.escape(declared[name]["description"])):
+            check(name, value)

@@ -154,3 +154,19 @@ def test_save_edit_and_test_on_the_edit_page(page, airflow, emulator):
     page.get_by_text("Changed Row").wait_for()
     saved = json.loads(airflow.cli("connections", "get", "whatcounts_ui", "-o", "json"))[0]
     assert saved["password"] == password, "saving the Edit page keeps the password"
+
+
+def test_save_refuses_extras_outside_their_schema_and_says_why(page, airflow, emulator):
+    form = open_add_form(page, airflow)
+    fill(form, "whatcounts_bad", emulator.url, emulator.state.realm, emulator.state.password,
+         max_retries="99", default_region="USA")  # fmt: skip
+    page.get_by_role("button", name="Save").click()
+    errors = page.locator("form#model_form .alert-danger")
+    errors.first.wait_for()
+    assert errors.count() == 2
+    assert (
+        "Not a valid value. Retries of transient failures (timeouts, 429, 5xx), 0 to 20."
+        in errors.nth(0).inner_text()
+    )
+    assert "Not a valid value. Two-letter region" in errors.nth(1).inner_text()
+    assert "whatcounts_bad" not in airflow.cli("connections", "list", "-o", "plain")

@@ -28,7 +28,8 @@ EXTRA_LABEL = "Extra (JSON; the fields below fill it)"
 
 
 def connection_form_widgets() -> dict[str, Any]:
-    """wtforms fields for each extra, labelled, with help text, secrets in a password widget."""
+    """wtforms fields for each extra: labelled, with help text, checked against its schema on
+    Save, secrets in a password widget."""
     from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget, BS3TextFieldWidget
     from flask_babel import lazy_gettext
     from wtforms import PasswordField, StringField
@@ -39,8 +40,48 @@ def connection_form_widgets() -> dict[str, Any]:
         if name in SENSITIVE_EXTRAS:
             widgets[name] = PasswordField(label, description=description, widget=BS3PasswordFieldWidget())
         else:
-            widgets[name] = StringField(label, description=description, widget=BS3TextFieldWidget())
+            validators = [_SchemaCheck(spec)]
+            widgets[name] = StringField(
+                label, description=description, widget=BS3TextFieldWidget(), validators=validators
+            )
     return widgets
+
+
+class _SchemaCheck:
+    """A wtforms validator: a filled-in extra must satisfy its declared JSON schema.
+
+    The error repeats the field's help text, not the schema (a regex helps nobody).
+    """
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.schema = spec["schema"]
+        self.message = f"Not a valid value. {spec['description']}"
+
+    def __call__(self, form: Any, field: Any) -> None:
+        from wtforms.validators import ValidationError
+
+        text = (field.data or "").strip()
+        if text and not self.accepts(text):
+            raise ValidationError(self.message)
+
+    def accepts(self, text: str) -> bool:
+        """The subset of JSON schema that CONN_FIELDS uses, applied to the text of a form field."""
+        schema = self.schema
+        if {"number", "integer"} & set(schema["type"]):
+            try:
+                number = float(text)
+            except ValueError:
+                return False
+            return (
+                ("integer" not in schema["type"] or number.is_integer())
+                and number >= schema.get("minimum", number)
+                and number <= schema.get("maximum", number)
+                and ("exclusiveMinimum" not in schema or number > schema["exclusiveMinimum"])
+            )
+        return (
+            schema.get("minLength", 0) <= len(text) <= schema.get("maxLength", len(text))
+            and re.search(schema.get("pattern", ""), text) is not None
+        )
 
 
 def ui_field_behaviour() -> dict[str, Any]:
