@@ -101,15 +101,16 @@ $(BUILD)/venv-%/.browser-installed: constraints/browser-airflow-%.txt $(BUILD)/v
 	touch $@
 
 chromium:
-	@if [ -x "$(CHROMIUM)" ]; then exit 0; fi; \
-	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	@if [ ! -x "$(CHROMIUM)" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		echo "=== installing Chromium (apt-get install -y chromium)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	elif [ "$${WHATCOUNTS_SKIP_BROWSER:-}" = 1 ] && [ "$${CI:-}" != true ]; then \
+	fi; \
+	if [ -x "$(CHROMIUM)" ]; then exit 0; fi; \
+	if [ "$${WHATCOUNTS_SKIP_BROWSER:-}" = 1 ] && [ "$${CI:-}" != true ]; then \
 		echo "!!! SKIPPING the browser stage: no Chromium at $(CHROMIUM) (WHATCOUNTS_SKIP_BROWSER=1)" >&2; \
 	else \
-		echo "!!! BROWSER TESTS CANNOT RUN: no Chromium at $(CHROMIUM), and not root to apt-get install it." >&2; \
-		echo "!!! Install Debian's chromium, set CHROMIUM=/path, or skip with WHATCOUNTS_SKIP_BROWSER=1." >&2; \
+		echo "!!! BROWSER TESTS CANNOT RUN: no Chromium at $(CHROMIUM) (install Debian's chromium as root," >&2; \
+		echo "!!! or set CHROMIUM=/path/to/chromium), or skip this stage with WHATCOUNTS_SKIP_BROWSER=1." >&2; \
 		exit 1; \
 	fi
 
