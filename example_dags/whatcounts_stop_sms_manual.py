@@ -10,6 +10,12 @@ Trigger it from the UI: the form asks for the **phone** (any common format, e.g.
 
 Uses the `whatcounts_default` connection. A phone that was never subscribed is not an error:
 the task succeeds with status `not_subscribed` (see its XCom).
+
+The form only insists that both fields are filled in. Everything else is checked by the task
+before anything is sent, with a short message in its log: a phone with letters or stray
+characters, a number that is not a real one ("it is not an assigned number range"), a bad
+sender code. (A JSON-schema `pattern` here would make Airflow answer a typo with a dump of the
+schema and its regular expression.)
 """
 
 from __future__ import annotations
@@ -35,20 +41,23 @@ with DAG(
     tags=["whatcounts", "example"],
     doc_md=__doc__,
     params={
-        # The form checks the shape; the operator does the real validation (valid number ranges).
+        # Required strings only: the operator validates them before sending, in plain words.
         "phone": Param(
             "+1 (206) 555-0100",
             type="string",
-            pattern=r"^\+?[0-9 ().-]{7,25}$",
+            minLength=1,
             title="Phone number",
-            description="The subscriber's phone, any common format. Without a country code, US is assumed.",
+            description=(
+                "The subscriber's phone: digits, with optional +, spaces, dashes, dots or "
+                "parentheses, e.g. +1 (206) 555-0100. Without a country code, US is assumed."
+            ),
         ),
         "sender_code": Param(
             "2065551212",
             type="string",
-            pattern=r"^[A-Za-z0-9]{1,20}$",
+            minLength=1,
             title="Sender code",
-            description="The WhatCounts SMS sender code (long code, short code or sender ID) to stop.",
+            description="The WhatCounts SMS sender code to stop: letters and digits, e.g. 2065551212.",
         ),
     },
 ):

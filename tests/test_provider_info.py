@@ -27,9 +27,11 @@ from whatcounts_provider.hooks.whatcounts import WhatCountsHook
 
 DIST = "airflow-provider-whatcounts"
 HOOK_CLASS = "whatcounts_provider.hooks.whatcounts.WhatCountsHook"
-EXTRAS = ("api_version", "timeout", "max_retries", "default_region", "verify")
+EXTRAS = ("api_version", "timeout", "max_retries", "default_region", "verify", "api_key")
 RELABELING = {"host": "Site URL", "login": "Realm", "password": "API password"}
 HIDDEN = ["schema", "port", "extra"]
+# 2.11 keeps Extra visible: its connection_form.js needs the Extra editor for the Test button.
+HIDDEN_2 = ["schema", "port"]
 
 
 def airflow_schema(name: str) -> dict:
@@ -223,40 +225,58 @@ NO_FORM_IN_PROVIDERS_MANAGER = pytest.mark.skipif(
 @NO_FORM_IN_PROVIDERS_MANAGER
 def test_field_behaviour_hides_and_relabels_the_standard_fields():
     behaviour = providers_manager().field_behaviours["whatcounts"]
-    assert sorted(behaviour["hidden_fields"]) == sorted(HIDDEN)
-    assert behaviour["relabeling"] == RELABELING
+    assert sorted(behaviour["hidden_fields"]) == sorted(HIDDEN if AIRFLOW_3 else HIDDEN_2)
+    relabeling = behaviour["relabeling"]
+    if not AIRFLOW_3:
+        assert relabeling.pop("extra").startswith("Extra (JSON")
+    assert relabeling == RELABELING
     assert behaviour["placeholders"]["host"] == "https://mail.example.com"
     assert behaviour["placeholders"]["extra__whatcounts__timeout"] == "30"
 
 
 @NO_FORM_IN_PROVIDERS_MANAGER
-def test_connection_form_has_the_five_extras():
+def test_connection_form_has_the_six_extras():
     form_widgets = providers_manager().connection_form_widgets
     widgets = {name: widget for name, widget in form_widgets.items() if widget.package_name == DIST}
     assert sorted(widgets) == sorted(f"extra__whatcounts__{name}" for name in EXTRAS)
     assert {widget.field_name for widget in widgets.values()} == set(EXTRAS)
-    assert not any(widget.is_sensitive for widget in widgets.values())
+    sensitive = {widget.field_name for widget in widgets.values() if widget.is_sensitive}
+    assert sensitive == {"api_key"}, "the API client key is masked like the password"
+
+
+def test_every_extra_has_a_label_help_text_and_visible_default():
+    for name, spec in connection_type()["conn-fields"].items():
+        assert spec["label"], name
+        assert spec["description"], name
+        default = spec["schema"].get("default")
+        if name != "api_key":
+            assert default is not None, f"{name}: 3.3 shows no placeholders for extras, only values"
+            assert str(default) in spec["description"], f"{name}: the help text names the default"
+            jsonschema.validate(default, spec["schema"])
 
 
 def test_hook_classmethods_describe_the_same_form():
+    """The 2.11 form is the declared one, except that Extra stays visible (and says what it is)."""
     declared = connection_type()["ui-field-behaviour"]
     behaviour = WhatCountsHook.get_ui_field_behaviour()
-    assert behaviour == {
-        "hidden_fields": declared["hidden-fields"],
-        "relabeling": declared["relabeling"],
-        "placeholders": declared["placeholders"],
-    }
-    assert behaviour["relabeling"] == RELABELING
+    assert behaviour["hidden_fields"] == HIDDEN_2
+    assert {k: v for k, v in behaviour["relabeling"].items() if k != "extra"} == declared["relabeling"]
+    assert {k: v for k, v in behaviour["placeholders"].items() if k != "extra"} == declared["placeholders"]
+    assert behaviour["relabeling"]["extra"].startswith("Extra (JSON")
 
 
 @pytest.mark.skipif(AIRFLOW_3, reason="3.x builds the form from conn-fields; flask_appbuilder is 2.11's")
 def test_connection_form_widgets_on_airflow_2():
-    from wtforms import StringField
+    from wtforms import PasswordField, StringField
 
     widgets = WhatCountsHook.get_connection_form_widgets()
     assert list(widgets) == list(EXTRAS)
+    declared = connection_type()["conn-fields"]
     labels = {name: str(field.args[0]) for name, field in widgets.items()}
-    assert labels == {name: field["label"] for name, field in connection_type()["conn-fields"].items()}
+    assert labels == {name: field["label"] for name, field in declared.items()}
+    help_texts = {name: str(field.kwargs["description"]) for name, field in widgets.items()}
+    assert help_texts == {name: field["description"] for name, field in declared.items()}
+    assert widgets.pop("api_key").field_class is PasswordField
     assert all(field.field_class is StringField for field in widgets.values())
 
 
@@ -323,3 +343,25 @@ def test_runtime_requirements_are_exactly_airflow_requests_phonenumbers():
     assert runtime["apache-airflow"].specifier.contains("2.11.0")
     assert not runtime["apache-airflow"].specifier.contains("2.10.5")
     assert not runtime["requests"].specifier.contains("3.0.0")
+
+
+@pytest.mark.skipif(AIRFLOW_3, reason="wtforms validators are 2.11's form; 3.x renders conn-fields itself")
+def test_airflow_2_form_checks_each_extra_against_its_schema_on_save():
+    from wtforms.validators import ValidationError
+
+    widgets = WhatCountsHook.get_connection_form_widgets()
+    declared = connection_type()["conn-fields"]
+
+    def check(name: str, value: str) -> None:
+        (validator,) = widgets[name].kwargs["validators"]
+        validator(None, type("Field", (), {"data": value})())
+
+    accepted = [("api_version", "v1"), ("timeout", "0.5"), ("max_retries", "20"), ("default_region", "gb")]
+    accepted += [("verify", "/etc/ssl/ca.pem"), ("max_retries", "")]
+    for name, value in accepted:
+        check(name, value)
+    refused = [("api_version", "1"), ("timeout", "0"), ("timeout", "soon"), ("max_retries", "21")]
+    refused += [("max_retries", "2.5"), ("default_region", "USA")]
+    for name, value in refused:
+        with pytest.raises(ValidationError, match=re.escape(declared[name]["description"])):
+            check(name, value)

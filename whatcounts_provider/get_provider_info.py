@@ -9,47 +9,84 @@ from whatcounts_provider import __version__
 HOOK_CLASS_NAME = "whatcounts_provider.hooks.whatcounts.WhatCountsHook"
 DEFAULT_CONN_ID = "whatcounts_default"
 
-# Airflow >= 3.2 builds the connection form from these declarations without importing
-# the hook; the hook's classmethods derive the 2.11 form from the same data.
+# Airflow >= 3.2 builds the connection form from these declarations without importing the
+# hook: "label" becomes the field title, "description" its help text and schema["default"] the
+# value the field starts with (3.3 shows no placeholders for extras, so a prefilled default is
+# the only way to show it). The UI enforces what its widgets can: minimum/maximum on number
+# fields, minLength/maxLength on text; the hook validates everything else and reports every
+# invalid field at once, by these labels. The 2.11 form is derived from the same data
+# (whatcounts_provider.hooks._form).
 CONN_FIELDS: dict[str, dict[str, Any]] = {
     "api_version": {
         "label": "API version",
-        "schema": {"type": ["string", "null"], "pattern": "^v[0-9]+$"},
-        "description": "WhatCounts REST API version sent in the Accept header. Default: v1.",
+        "schema": {
+            "type": ["string", "null"],
+            "pattern": "^v[0-9]+$",
+            "minLength": 2,
+            "maxLength": 4,
+            "default": "v1",
+        },
+        "description": "WhatCounts REST API version, sent in the Accept header: v1 (the default).",
     },
     "timeout": {
         "label": "Read timeout (seconds)",
-        "schema": {"type": ["number", "null"], "exclusiveMinimum": 0},
-        "description": "Seconds to wait for an answer. Default: 30 (connect timeout is 10).",
+        "schema": {"type": ["number", "null"], "exclusiveMinimum": 0, "default": 30},
+        "description": "Seconds to wait for each answer, more than 0. Default: 30 (connecting: 10).",
     },
     "max_retries": {
         "label": "Max retries",
-        "schema": {"type": ["integer", "null"], "minimum": 0, "maximum": 20},
+        "schema": {"type": ["integer", "null"], "minimum": 0, "maximum": 20, "default": 5},
         "description": "Retries of transient failures (timeouts, 429, 5xx), 0 to 20. Default: 5.",
     },
     "default_region": {
         "label": "Default phone region",
-        "schema": {"type": ["string", "null"], "pattern": "^[A-Za-z]{2}$"},
-        "description": "ISO region for phones given without a country code. Default: US.",
+        "schema": {
+            "type": ["string", "null"],
+            "pattern": "^[A-Za-z]{2}$",
+            "minLength": 2,
+            "maxLength": 2,
+            "default": "US",
+        },
+        "description": "Two-letter region (ISO 3166) for phones given without a country code. Default: US.",
     },
     "verify": {
         "label": "TLS verification",
-        "schema": {"type": ["string", "null"]},
-        "description": "true (default), false, or the path of a CA bundle file.",
+        "schema": {"type": ["string", "null"], "default": "true"},
+        "description": "true (the default), false, or the path of a CA bundle file on the workers.",
+    },
+    "api_key": {
+        "label": "API client key (optional)",
+        "schema": {"type": ["string", "null"], "format": "password"},
+        "description": (
+            "Only for a WhatCounts API Client other than the default one: "
+            "apiClientName:apiClientAuth (or its Base64 form), sent as the x-api-key header "
+            "in addition to the realm and API password."
+        ),
     },
 }
+
+#: Extras whose values are secrets: masked in the UI (3.x schema format, 2.11 password widget)
+#: and in logs.
+SENSITIVE_EXTRAS = frozenset(
+    name for name, spec in CONN_FIELDS.items() if spec["schema"].get("format") == "password"
+)
+
+
+def default_of(name: str) -> Any:
+    """The default of an extra as the form shows it (``None`` when it has none)."""
+    return CONN_FIELDS[name]["schema"].get("default")
+
 
 UI_FIELD_BEHAVIOUR: dict[str, Any] = {
     "hidden-fields": ["schema", "port", "extra"],
     "relabeling": {"host": "Site URL", "login": "Realm", "password": "API password"},
+    # Airflow 2.11 shows these in empty fields; 3.3 shows only the standard fields' placeholders.
     "placeholders": {
         "host": "https://mail.example.com",
         "login": "your WhatCounts realm",
-        "api_version": "v1",
-        "timeout": "30",
-        "max_retries": "5",
-        "default_region": "US",
-        "verify": "true",
+        "password": "the realm's API password",
+        **{name: str(default_of(name)) for name in CONN_FIELDS if default_of(name) is not None},
+        "api_key": "apiClientName:apiClientAuth",
     },
 }
 

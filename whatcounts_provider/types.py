@@ -52,6 +52,8 @@ class WhatCountsSettings:
     retry_backoff_max: float = DEFAULT_RETRY_BACKOFF_MAX
     #: A ``Retry-After`` longer than this many seconds is capped (and the cap logged).
     retry_after_max: float = DEFAULT_RETRY_AFTER_MAX
+    #: The ``x-api-key`` header value (Base64 of ``apiClientName:apiClientAuth``), or None.
+    api_key: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)

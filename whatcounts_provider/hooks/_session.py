@@ -29,6 +29,8 @@ def build_session(settings: WhatCountsSettings) -> requests.Session:
             "User-Agent": USER_AGENT,
         }
     )
+    if settings.api_key:  # a WhatCounts API Client other than the default one
+        session.headers["x-api-key"] = settings.api_key
     session.verify = settings.verify
     # Sized once for the largest allowed worker count: urllib3 opens connections only as
     # workers need them (16 workers use at most 16), and nothing is swapped mid-run.
@@ -42,6 +44,10 @@ def build_session(settings: WhatCountsSettings) -> requests.Session:
 
 def describe_transport_error(exc: BaseException, settings: WhatCountsSettings) -> str:
     """Say what went wrong in transport, and where, without the URL path (it holds the phone)."""
+    from whatcounts_provider.hooks import _form
+
+    if isinstance(exc, requests.exceptions.SSLError) and _form.answered_in_plain_http(exc):
+        return _form.plain_http_hint(settings.base_url)
     if isinstance(exc, requests.exceptions.SSLError):
         return (
             f"TLS verification failed for {settings.base_url} (SSLError); check the certificate "

@@ -7,10 +7,12 @@ a connection URI arrive as strings and are coerced here; anything unusable raise
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
 import logging
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 import phonenumbers
@@ -28,9 +30,14 @@ from whatcounts_provider.types import (
     WhatCountsSettings,
 )
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+_T = TypeVar("_T")
+
 log = logging.getLogger(__name__)
 
-__all__ = ["WhatCountsSettings", "resolve_settings", "rest_base_url"]
+__all__ = ["WhatCountsSettings", "api_key_secrets", "resolve_settings", "rest_base_url"]
 
 MAX_RETRIES_LIMIT = 20
 
@@ -42,6 +49,8 @@ _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
 # Airflow 2.x forms stored custom fields with this prefix; both spellings are accepted.
 _PREFIX = "extra__whatcounts__"
+# What Airflow 2.11's Edit page sends for a saved sensitive extra instead of its value.
+_SENSITIVE_PLACEHOLDER = "RATHER_LONG_SENSITIVE_FIELD_PLACEHOLDER"
 
 
 def resolve_settings(
@@ -64,39 +73,85 @@ def resolve_settings(
     """
     conn_id = conn.conn_id
     extras = _extras(conn)
+    # Every field is checked, and every problem reported at once: a form user fixes them in one go.
+    problems = _Problems(conn_id)
     realm = (conn.login or "").strip()
     if not realm:
-        raise WhatCountsConfigError(f"connection {conn_id!r}: Login (the WhatCounts realm) is empty")
+        problems.add(f"connection {conn_id!r}: Login (the WhatCounts realm) is empty")
     if not conn.password:
-        raise WhatCountsConfigError(f"connection {conn_id!r}: Password (the realm's API password) is empty")
+        problems.add(f"connection {conn_id!r}: Password (the realm's API password) is empty")
+    base_url = problems.check(rest_base_url, conn.host, conn.port, conn_id=conn_id)
+    api_version = problems.check(_api_version, extras.get("api_version"), conn_id)
+    if timeout is not None:
+        read_timeout = problems.check(_seconds, "timeout argument", timeout, conn_id)
+    else:
+        raw_timeout = extras.get("timeout", DEFAULT_READ_TIMEOUT)
+        read_timeout = problems.check(_seconds, _extra_name("timeout"), raw_timeout, conn_id)
+    if max_retries is not None:
+        retries = problems.check(_retries, "max_retries argument", max_retries, conn_id)
+    else:
+        raw_retries = extras.get("max_retries", DEFAULT_MAX_RETRIES)
+        retries = problems.check(_retries, _extra_name("max_retries"), raw_retries, conn_id)
+    region = problems.check(_region, extras.get("default_region", DEFAULT_REGION), conn_id)
+    verify = problems.check(_verify, extras.get("verify", True), conn_id)
+    api_key = problems.check(_api_key, extras.get("api_key"), conn_id)
+    waits = {
+        name: problems.check(_wait_seconds, name, argument, extras, default, conn_id)
+        for name, argument, default in (
+            ("retry_backoff_initial", retry_backoff_initial, DEFAULT_RETRY_BACKOFF_INITIAL),
+            ("retry_backoff_max", retry_backoff_max, DEFAULT_RETRY_BACKOFF_MAX),
+            ("retry_after_max", retry_after_max, DEFAULT_RETRY_AFTER_MAX),
+        )
+    }
+    problems.raise_if_any()  # so none of the values below is None (the casts are for mypy)
     return WhatCountsSettings(
         conn_id=conn_id,
-        base_url=rest_base_url(conn.host, conn.port, conn_id=conn_id),
+        base_url=cast("str", base_url),
         realm=realm,
         password=conn.password,
-        api_version=_api_version(extras.get("api_version"), conn_id),
-        read_timeout=(
-            _seconds("timeout argument", timeout, conn_id)
-            if timeout is not None
-            else _seconds("extra 'timeout'", extras.get("timeout", DEFAULT_READ_TIMEOUT), conn_id)
-        ),
-        max_retries=(
-            _retries("max_retries argument", max_retries, conn_id)
-            if max_retries is not None
-            else _retries("extra 'max_retries'", extras.get("max_retries", DEFAULT_MAX_RETRIES), conn_id)
-        ),
-        default_region=_region(extras.get("default_region", DEFAULT_REGION), conn_id),
-        verify=_verify(extras.get("verify", True), conn_id),
-        retry_backoff_initial=_wait_seconds(
-            "retry_backoff_initial", retry_backoff_initial, extras, DEFAULT_RETRY_BACKOFF_INITIAL, conn_id
-        ),
-        retry_backoff_max=_wait_seconds(
-            "retry_backoff_max", retry_backoff_max, extras, DEFAULT_RETRY_BACKOFF_MAX, conn_id
-        ),
-        retry_after_max=_wait_seconds(
-            "retry_after_max", retry_after_max, extras, DEFAULT_RETRY_AFTER_MAX, conn_id
-        ),
+        api_version=cast("str", api_version),
+        read_timeout=cast("float", read_timeout),
+        max_retries=cast("int", retries),
+        default_region=cast("str", region),
+        verify=cast("bool | str", verify),
+        api_key=api_key,
+        retry_backoff_initial=cast("float", waits["retry_backoff_initial"]),
+        retry_backoff_max=cast("float", waits["retry_backoff_max"]),
+        retry_after_max=cast("float", waits["retry_after_max"]),
     )
+
+
+class _Problems:
+    """Collects configuration problems so that one error can name all of them."""
+
+    def __init__(self, conn_id: str) -> None:
+        self._prefix = f"connection {conn_id!r}: "
+        self._conn_id = conn_id
+        self._items: list[str] = []
+
+    def add(self, message: str) -> None:
+        self._items.append(message.removeprefix(self._prefix))
+
+    def check(self, parse: Callable[..., _T], *args: Any, **kwargs: Any) -> _T | None:
+        try:
+            return parse(*args, **kwargs)
+        except WhatCountsConfigError as exc:
+            self.add(str(exc))
+            return None
+
+    def raise_if_any(self) -> None:
+        if len(self._items) == 1:
+            raise WhatCountsConfigError(self._prefix + self._items[0])
+        if self._items:
+            listed = "; ".join(f"({n}) {item}" for n, item in enumerate(self._items, 1))
+            raise WhatCountsConfigError(
+                f"connection {self._conn_id!r} has {len(self._items)} invalid settings: {listed}"
+            )
+
+
+def _extra_name(name: str) -> str:
+    """How an extra is named in errors: its form label, then its key for JSON/URI users."""
+    return f"{CONN_FIELDS[name]['label']} (extra {name!r})"
 
 
 def rest_base_url(host: str | None, port: int | None, *, conn_id: str) -> str:
@@ -230,7 +285,7 @@ def _api_version(value: Any, conn_id: str) -> str:
     text = str(value).strip().lower()
     if not (text.startswith("v") and text[1:].isdigit() and text[1:].isascii()):
         raise WhatCountsConfigError(
-            f"connection {conn_id!r}: extra 'api_version' must look like 'v1', got {value!r}"
+            f"connection {conn_id!r}: {_extra_name('api_version')} must look like 'v1', got {value!r}"
         )
     return text
 
@@ -239,7 +294,7 @@ def _region(value: Any, conn_id: str) -> str:
     text = str(value).strip().upper()
     if text not in phonenumbers.SUPPORTED_REGIONS:
         raise WhatCountsConfigError(
-            f"connection {conn_id!r}: extra 'default_region' must be a two-letter region code "
+            f"connection {conn_id!r}: {_extra_name('default_region')} must be a two-letter region code "
             f"such as 'US' or 'GB', got {value!r}"
         )
     return text
@@ -256,6 +311,45 @@ def _verify(value: Any, conn_id: str) -> bool | str:
     if os.path.isfile(text):
         return text
     raise WhatCountsConfigError(
-        f"connection {conn_id!r}: extra 'verify' must be true, false or the path of an existing "
+        f"connection {conn_id!r}: {_extra_name('verify')} must be true, false or the path of an existing "
         f"CA bundle file, got {value!r}"
     )
+
+
+def _api_key(value: Any, conn_id: str) -> str | None:
+    """The ``x-api-key`` header value for an API client key, or None when there is none.
+
+    WhatCounts documents the header as ``x-api-key: [apiClientName:apiClientAuth]``, "a Base64
+    string", like Basic auth's ``[realmName:apiPassword]``: the pair is sent Base64-encoded.
+    The extra takes the pair as written, or already encoded. The value never enters a message.
+    """
+    if value is None:
+        return None
+    where = f"connection {conn_id!r}: {_extra_name('api_key')}"
+    text = str(value).strip()
+    if text == _SENSITIVE_PLACEHOLDER:
+        raise WhatCountsConfigError(
+            f"{where} holds Airflow's placeholder for a saved secret, not the key: "
+            "type the key again to test from this page"
+        )
+    if ":" not in text:
+        try:
+            decoded = base64.b64decode(text, validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            decoded = ""
+        text = decoded
+    name, _, auth = text.partition(":")
+    if not name.strip() or not auth.strip():
+        raise WhatCountsConfigError(
+            f"{where} must be apiClientName:apiClientAuth (or its Base64 form); "
+            "the value given is not (not shown: it is a secret)"
+        )
+    return base64.b64encode(text.encode()).decode()
+
+
+def api_key_secrets(settings: WhatCountsSettings) -> tuple[str, ...]:
+    """The header value, the ``name:auth`` pair and the auth part of an API client key, to mask."""
+    if not settings.api_key:
+        return ()
+    pair = base64.b64decode(settings.api_key).decode()
+    return (settings.api_key, pair, pair.partition(":")[2])

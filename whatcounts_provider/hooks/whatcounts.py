@@ -21,12 +21,12 @@ from whatcounts_provider.exceptions import (
     WhatCountsError,
     WhatCountsTransportError,
 )
-from whatcounts_provider.get_provider_info import CONN_FIELDS, DEFAULT_CONN_ID, UI_FIELD_BEHAVIOUR
-from whatcounts_provider.hooks import _bulk
+from whatcounts_provider.get_provider_info import DEFAULT_CONN_ID
+from whatcounts_provider.hooks import _bulk, _form
 from whatcounts_provider.hooks._answers import parse_answer, sanitize
 from whatcounts_provider.hooks._retry import Answer, RetryPolicy, Tally
 from whatcounts_provider.hooks._session import build_session, describe_transport_error
-from whatcounts_provider.hooks._settings import resolve_settings
+from whatcounts_provider.hooks._settings import api_key_secrets, resolve_settings
 from whatcounts_provider.hooks._throttle import Throttle
 from whatcounts_provider.phone import mask_phone, normalize_phone, validate_sender_code
 from whatcounts_provider.types import StopOutcome, WhatCountsSettings, json_safe
@@ -87,19 +87,12 @@ class WhatCountsHook(BaseHook):
     @classmethod
     def get_connection_form_widgets(cls) -> dict[str, Any]:
         """Extra fields of the connection form on Airflow 2.11 (3.x reads provider info)."""
-        from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
-        from flask_babel import lazy_gettext
-        from wtforms import StringField
-
-        return {
-            name: StringField(lazy_gettext(field["label"]), widget=BS3TextFieldWidget())
-            for name, field in CONN_FIELDS.items()
-        }
+        return _form.connection_form_widgets()
 
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
         """Hidden, relabelled and placeholder fields of the connection form on Airflow 2.11."""
-        return {key.replace("-", "_"): value for key, value in UI_FIELD_BEHAVIOUR.items()}
+        return _form.ui_field_behaviour()
 
     @cached_property
     def settings(self) -> WhatCountsSettings:
@@ -108,6 +101,8 @@ class WhatCountsHook(BaseHook):
         # Airflow masks the password itself; the derived forms are ours to register.
         mask_secret(self._basic_token(settings))
         mask_secret(f"{settings.realm}:{settings.password}")
+        for secret in api_key_secrets(settings):
+            mask_secret(secret)
         return settings
 
     @property
@@ -327,15 +322,28 @@ class WhatCountsHook(BaseHook):
         )
 
     def test_connection(self) -> tuple[bool, str]:
-        """Check Site URL and credentials with a read-only ``GET /rest/lists``; never raises."""
+        """Check Site URL and credentials with a read-only ``GET /rest/lists``; never raises.
+
+        Airflow's Test button tests a copy of the form under a random connection id; the
+        message names the connection the user typed instead, when it can be found.
+        """
+        ok, message = self._test_connection()
+        typed = _form.form_connection_id(self.whatcounts_conn_id)
+        if typed is not None:
+            message = message.replace(f"connection {self.whatcounts_conn_id!r}", f"connection {typed!r}")
+            if not ok and _form.EMPTY_CREDENTIAL_TEXT in message:
+                message += f" ({_form.NOT_SENT_HINT})"
+        return ok, message
+
+    def _test_connection(self) -> tuple[bool, str]:
+        named = f"connection {self.whatcounts_conn_id!r}"
         try:
             lists = self._parse(self._call("GET", "/lists", label=lambda: "GET /rest/lists", attempts=1))
-        except WhatCountsAuthError as exc:
-            return False, str(exc)
         except WhatCountsError as exc:
-            return False, f"Could not use connection {self.whatcounts_conn_id!r}: {exc}"
+            text = str(exc)  # settings and auth errors already name the connection: once is enough
+            return False, text if named in text else f"Could not use {named}: {text}"
         except Exception as exc:
-            return False, f"Unexpected {type(exc).__name__}: {sanitize(str(exc))}"
+            return False, f"Could not use {named}: Unexpected {type(exc).__name__}: {sanitize(str(exc))}"
         count = len(lists) if isinstance(lists, list) else "?"
         return (
             True,
@@ -414,7 +422,7 @@ class WhatCountsHook(BaseHook):
         return base64.b64encode(f"{settings.realm}:{settings.password}".encode()).decode()
 
     def _secrets(self, settings: WhatCountsSettings) -> tuple[str, ...]:
-        return (settings.password, self._basic_token(settings))
+        return (settings.password, self._basic_token(settings), *api_key_secrets(settings))
 
 
 def _stop_label(phone: str, code: str) -> str:

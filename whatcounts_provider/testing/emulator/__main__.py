@@ -32,6 +32,7 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=8080, help="0 picks a free port (see --ready-file)")
     parser.add_argument("--realm", default=DEMO_CREDENTIALS[0])
     parser.add_argument("--password", default=DEMO_CREDENTIALS[1])
+    parser.add_argument("--api-key", metavar="NAME:AUTH", help="also require this API Client's x-api-key")
     parser.add_argument("--subscribe", type=_subscription, action="append", default=[], metavar="S:PHONES")
     parser.add_argument("--seed", type=int)
     for name in _FAULT_FLAGS[1:]:
@@ -50,6 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         port=args.port,
         faults=Faults(**{name: getattr(args, name) for name in _FAULT_FLAGS}),
         record_requests=not args.no_record_requests,
+        api_key=args.api_key,
     )
     for sender, phones in args.subscribe:
         emulator.subscribe(sender, phones)

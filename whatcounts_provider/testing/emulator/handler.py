@@ -123,6 +123,10 @@ class RequestHandler(BaseHTTPRequestHandler):
         expected = base64.b64encode(f"{state.realm}:{state.password}".encode()).decode()
         if scheme.lower() != "basic" or not secrets.compare_digest(token.strip(), expected):
             return error_reply(401, "Unauthorized", {"WWW-Authenticate": 'Basic realm="WhatCounts"'})
+        if state.api_key is not None:  # an API Client: x-api-key is Base64 of name:auth, as Basic is
+            client = base64.b64encode(state.api_key.encode()).decode()
+            if not secrets.compare_digest(self.headers.get("x-api-key", "").strip(), client):
+                return error_reply(401, "Unauthorized: invalid or missing x-api-key for the API Client")
         accepted = (
             media.split(";")[0].strip().lower() for media in self.headers.get("Accept", "").split(",")
         )

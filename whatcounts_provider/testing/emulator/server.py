@@ -73,8 +73,10 @@ class WhatCountsEmulator:
         faults: Faults | None = None,
         ssl_context: ssl.SSLContext | None = None,
         record_requests: bool = True,
+        api_key: str | None = None,
     ) -> None:
-        self.state = EmulatorState(realm, password, record_requests=record_requests)
+        """:param api_key: ``apiClientName:apiClientAuth``: also require that API Client's ``x-api-key``."""
+        self.state = EmulatorState(realm, password, record_requests=record_requests, api_key=api_key)
         self.faults = faults if faults is not None else Faults()
         self._port = port
         self._ssl_context = ssl_context
@@ -128,9 +130,20 @@ class WhatCountsEmulator:
     def conn_uri(self, conn_type: str = "whatcounts") -> str:
         """An Airflow connection URI; the host is percent-encoded so that its scheme survives."""
         login, password = (quote(value, safe="") for value in (self.state.realm, self.state.password))
-        return f"{conn_type}://{login}:{password}@{quote(f'{self._scheme}://{HOST}', safe='')}:{self.port}"
+        uri = f"{conn_type}://{login}:{password}@{quote(f'{self._scheme}://{HOST}', safe='')}:{self.port}"
+        if self.state.api_key is not None:
+            uri += f"?api_key={quote(self.state.api_key, safe='')}"
+        return uri
 
     def conn_json(self, conn_type: str = "whatcounts") -> str:
         """The same connection in Airflow's JSON form (``AIRFLOW_CONN_*`` takes either)."""
         login, password = self.state.realm, self.state.password
-        return json.dumps({"conn_type": conn_type, "host": self.url, "login": login, "password": password})
+        conn: dict[str, Any] = {
+            "conn_type": conn_type,
+            "host": self.url,
+            "login": login,
+            "password": password,
+        }
+        if self.state.api_key is not None:
+            conn["extra"] = {"api_key": self.state.api_key}
+        return json.dumps(conn)

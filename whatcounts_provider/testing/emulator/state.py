@@ -43,9 +43,13 @@ class RequestRecord(NamedTuple):
 class EmulatorState:
     """Subscriptions, stops and counters, shared by all handler threads behind one lock."""
 
-    def __init__(self, realm: str, password: str, *, record_requests: bool = True) -> None:
+    def __init__(
+        self, realm: str, password: str, *, record_requests: bool = True, api_key: str | None = None
+    ) -> None:
         self.realm = realm
         self.password = password
+        #: ``apiClientName:apiClientAuth`` of a required API Client, or None (the default client).
+        self.api_key = api_key
         self.record_requests = record_requests
         self._lock = threading.Lock()
         self.reset()
