@@ -38,19 +38,25 @@ def example_dags(example_storage: str) -> DagBag:
 
 
 @pytest.fixture
-def task_logs(log_text: LogText, caplog: pytest.LogCaptureFixture) -> Callable[[], str]:
+def task_logs(log_text: LogText) -> Iterator[Callable[[], str]]:
     """Everything a task log of this test's DAG runs could hold: captured output and log files.
 
-    ``log_text`` turns DEBUG on for the root logger; urllib3's own DEBUG access line names the
-    request path (the phone, a documented third-party fact, tests/security) and is not in a task
-    log at Airflow's default INFO level, so urllib3 stays at INFO here. The provider and
-    Airflow's task loggers stay at DEBUG.
+    ``log_text`` turns DEBUG on for everything. The provider's loggers and Airflow's task loggers
+    (``airflow.task.*``, which also hold the operators' and hooks' lines) stay at DEBUG; the rest
+    of Airflow and urllib3 are at Airflow's default level, INFO. At DEBUG, two third-party lines
+    name a phone on their own: urllib3's request line (the URL path, tests/security) and Airflow
+    2.11's ``Updating task params ... with DagRun.conf`` (the manual DAG's trigger form).
     """
-    caplog.set_level(logging.INFO, logger="urllib3")
+    quieted = {name: logging.getLogger(name) for name in ("airflow", "urllib3")}
+    levels = {name: logger.level for name, logger in quieted.items()}
+    for logger in quieted.values():
+        logger.setLevel(logging.INFO)  # the logger only: the capture handler stays at DEBUG
     logs = Path(os.environ["AIRFLOW_HOME"]) / "logs"
 
     def read() -> str:
         files = [path.read_text(errors="replace") for path in logs.rglob("*") if path.is_file()]
         return "\n".join([log_text(), *files])
 
-    return read
+    yield read
+    for name, logger in quieted.items():
+        logger.setLevel(levels[name])

@@ -70,6 +70,15 @@ def states_by_index(run: Any, task_id: str) -> dict[int, str]:
 
 
 def assert_no_phone(text: str, phones: list[str], where: str = "the task logs") -> None:
-    """No full phone (any form given) appears in ``text``; the message shows only masked forms."""
+    """No full phone (any form given) appears in ``text``.
+
+    The failure names the line it was found in, with every phone in it masked.
+    """
     leaked = sorted({phone for phone in phones if phone in text})
-    assert not leaked, f"{len(leaked)} full phone(s) in {where}, e.g. ...{leaked[0][-4:]}"
+    if leaked:
+        start = text.rfind("\n", 0, text.index(leaked[0])) + 1
+        end = text.find("\n", start)
+        line = text[start : end if end >= 0 else None][:300]
+        for phone in leaked:
+            line = line.replace(phone, "*" * (len(phone) - 4) + phone[-4:])
+        raise AssertionError(f"{len(leaked)} full phone form(s) in {where}, e.g. in: {line}")

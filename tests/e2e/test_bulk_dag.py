@@ -239,3 +239,20 @@ def test_a_failing_phone_fails_the_run_after_retries_and_a_rerun_completes(
     assert sorted(item["phone"] for item in report["not_subscribed"]) == sorted(set(batch) - broken)
     assert all(emulator.state.is_stopped(SENDER, phone) for phone in batch)
     assert_no_phone(task_logs(), forms(batch))
+
+
+@pytest.mark.e2e
+def test_the_log_check_catches_airflows_returned_value_line(
+    airflow_db, whatcounts_conn_env, dag, tmp_path, task_logs, monkeypatch
+):
+    """The no-phone checks above can fail: show merge_reports' return value and they do."""
+    monkeypatch.setattr(dag.task_dict["merge_reports"], "show_return_value_in_logs", True)
+    batch = phones(5)  # none subscribed: the report lists them all as not subscribed
+
+    run = dag.test(run_conf=conf(tmp_path, 5, chunk_size=5))
+
+    assert run.state == DagRunState.SUCCESS
+    logs = task_logs()
+    assert "Returned value was" in logs
+    with pytest.raises(AssertionError, match="full phone form"):
+        assert_no_phone(logs, forms(batch))
