@@ -242,6 +242,37 @@ def test_a_failing_phone_fails_the_run_after_retries_and_a_rerun_completes(
 
 
 @pytest.mark.e2e
+def test_a_retried_chunk_resumes_from_its_receipts_and_the_run_is_green(
+    airflow_db, whatcounts_conn_env, dag, tmp_path, task_logs, use_connection, monkeypatch, no_retry_wait
+):
+    emulator = whatcounts_conn_env
+    use_connection(uri=emulator.conn_uri(), max_retries=0)
+    batch = phones(20)
+    emulator.subscribe(SENDER, batch)
+    emulator.faults.update(failing_phones={batch[3]})
+
+    def outage_ends_before_the_retry(op: Any, context: Any) -> None:
+        if context["ti"].try_number > 1:
+            emulator.faults.update(failing_phones=set())
+
+    patch_execute(monkeypatch, outage_ends_before_the_retry)
+
+    run = dag.test(run_conf=conf(tmp_path, 20))
+
+    assert run.state == DagRunState.SUCCESS
+    assert try_numbers(run, "stop_sms_chunk") == {0: 2, 1: 1}
+    report = return_values(run, "merge_reports")[-1]
+    assert (report["total"], report["already_done"], report["stopped"]) == (20, 9, 11)
+    assert report["failed"] == []
+    assert all(emulator.state.post_count(SENDER, p) == (2 if p == batch[3] else 1) for p in batch)
+    receipts = list(iter_receipts(tmp_path / "receipts"))
+    final = Counter(r["phone"] for r in receipts if r["status"] == "stopped")
+    assert final == Counter(batch), "exactly one final receipt per phone across both tries"
+    assert [(r["phone"], r["try_number"]) for r in receipts if r["status"] == "failed"] == [(batch[3], 1)]
+    assert_no_phone(task_logs(), forms(batch))
+
+
+@pytest.mark.e2e
 def test_the_log_check_catches_airflows_returned_value_line(
     airflow_db, whatcounts_conn_env, dag, tmp_path, task_logs, monkeypatch
 ):
