@@ -81,7 +81,8 @@ with DAG(
         writer.writerow(["phone", "sender_code", "received_at"])
         replies = ObjectStoragePath(STOP_REPLIES.uri)
         with replies.open("r", newline="", encoding="utf-8") as handle:
-            for row in csv.DictReader(handle):
+            # Line by line: Airflow 2.11's file wrapper cannot be iterated directly.
+            for row in csv.DictReader(iter(handle.readline, "")):
                 if row["message"].strip().upper() in OPT_OUT_KEYWORDS:
                     writer.writerow([row["phone"], row["sender_code"], row["received_at"]])
         name = re.sub(r"[^\w.-]", "_", run_id)

@@ -2,8 +2,11 @@
 
 Nothing leaves the machine: the emulator listens on 127.0.0.1 and plays a WhatCounts realm in
 which everyone who replied in ``example_dags/data/stop_replies.csv`` is an SMS subscriber. The
-pipeline DAG opts out the phones whose reply was a STOP keyword; then the scale-out DAG opts
-out 50,000 generated subscribers in mapped chunks. This script prints what the emulator saw.
+producer DAG lands the replies file, the pipeline DAG opts out the phones whose reply was a STOP
+keyword (each under the sender code it replied to); then the scale-out DAG opts out 50,000
+generated subscribers in 5 mapped chunks. Files and receipts go to ``storage/`` next to
+``AIRFLOW_HOME``. This script prints the task states, what the emulator saw, and where the
+receipts are with how many of each status.
 ``make demo`` sets ``AIRFLOW_HOME`` to a throwaway directory and
 ``AIRFLOW__CORE__DAGS_FOLDER`` to ``example_dags/``; this script needs nothing else.
 """
@@ -24,11 +27,13 @@ from pathlib import Path
 from typing import Any
 
 from whatcounts_provider.phone import mask_phone, normalize_phone
+from whatcounts_provider.receipts import iter_receipts
 from whatcounts_provider.testing.emulator import DEMO_CREDENTIALS
 from whatcounts_provider.testing.series import phone_series
 
 ROOT = Path(__file__).resolve().parent.parent
 REPLIES_CSV = ROOT / "example_dags" / "data" / "stop_replies.csv"
+PRODUCER_DAG_ID = "whatcounts_land_stop_replies"
 DAG_ID = "whatcounts_stop_sms_from_pipeline"
 BULK_DAG_ID = "whatcounts_bulk_opt_out"
 BULK_SENDER, BULK_PHONES, BULK_CHUNK = "2065551212", 50_000, 10_000
@@ -174,11 +179,29 @@ def subscribe(url: str, sender: str, phones: list[str]) -> None:
         pass
 
 
-def run_bulk(url: str) -> bool:
+def receipt_counts(storage: Path, dag_id: str) -> Counter[str]:
+    """How many receipts of each status ``dag_id``'s runs wrote (read back with ``iter_receipts``)."""
+    folder = storage / "receipts"
+    if not folder.exists():
+        return Counter()
+    return Counter(receipt["status"] for receipt in iter_receipts(folder) if receipt["dag_id"] == dag_id)
+
+
+def print_receipts(storage: Path, dag_id: str) -> Counter[str]:
+    counts = receipt_counts(storage, dag_id)
+    where = storage / "receipts" / f"dag_id={dag_id}"
+    shown = ", ".join(f"{n:,} {status}" for status, n in sorted(counts.items())) or "none"
+    say(f"Receipts of {dag_id} in {where}: {shown}")
+    return counts
+
+
+def run_bulk(url: str, storage: Path) -> bool:
     """Opt out 50,000 generated subscribers with the scale-out DAG; report from the emulator."""
     phones = phone_series(BULK_PHONES)  # the phones whatcounts_bulk_opt_out generates
     subscribe(url, BULK_SENDER, phones)
-    conf = json.dumps({"count": BULK_PHONES, "chunk_size": BULK_CHUNK, "sender_code": BULK_SENDER})
+    conf = json.dumps(
+        {"count": BULK_PHONES, "chunk_size": BULK_CHUNK, "sender_code": BULK_SENDER, "storage": str(storage)}
+    )
     say(f"airflow dags test {BULK_DAG_ID} -c '{conf}'  ({BULK_PHONES:,} phones, chunks of {BULK_CHUNK:,})")
     started = time.monotonic()
     exit_code, logical_date = test_dag(BULK_DAG_ID, "-c", conf)
@@ -188,7 +211,8 @@ def run_bulk(url: str) -> bool:
     stopped = set(emulator_state(url)["stopped"].get(BULK_SENDER, []))
     done = sum(phone in stopped for phone in phones)
     say(f"{done:,} of {BULK_PHONES:,} generated phones opted out in {elapsed:.0f} s (whole DAG run)")
-    return succeeded(exit_code, tasks) and done == BULK_PHONES
+    receipts = print_receipts(storage, BULK_DAG_ID)
+    return succeeded(exit_code, tasks) and done == BULK_PHONES == receipts["stopped"] == receipts.total()
 
 
 def report(state: dict[str, Any], tasks: dict[str, Counter[str]]) -> int:
@@ -208,6 +232,9 @@ def report(state: dict[str, Any], tasks: dict[str, Counter[str]]) -> int:
 def main() -> int:
     home = Path(os.environ["AIRFLOW_HOME"])
     home.mkdir(parents=True, exist_ok=True)
+    storage = home.parent / "storage"
+    # The pipeline DAG reads it when its file is parsed: every `airflow` command below inherits it.
+    os.environ["WHATCOUNTS_EXAMPLE_STORAGE"] = storage.as_uri()
     say(f"Migrating a fresh Airflow metadata DB in {home}")
     if airflow("db", "migrate", quiet=True):
         say("airflow db migrate failed")
@@ -223,15 +250,26 @@ def main() -> int:
         os.environ["AIRFLOW_CONN_WHATCOUNTS_DEFAULT"] = json.dumps(
             {"conn_type": "whatcounts", "host": url, "login": REALM, "password": PASSWORD}
         )
+        say(f"airflow dags test {PRODUCER_DAG_ID}  (lands the replies file, the asset's producer)")
+        exit_code, logical_date = test_dag(PRODUCER_DAG_ID)
+        tasks = task_states(PRODUCER_DAG_ID, logical_date)
+        print_task_states(tasks)
+        if not succeeded(exit_code, tasks):
+            say(f"Demo FAILED: {PRODUCER_DAG_ID} did not succeed")
+            return 1
         say(f"airflow dags test {DAG_ID}")
         exit_code, logical_date = test_dag(DAG_ID)
         tasks = task_states(DAG_ID, logical_date)
         stopped = report(emulator_state(url), tasks)
+        receipts = print_receipts(storage, DAG_ID)
         if not succeeded(exit_code, tasks) or not stopped:
             reason = "the DAG run did not succeed" if stopped else "no phone was opted out"
             say(f"Demo FAILED: {reason}")
             return 1
-        if not run_bulk(url):
+        if receipts["stopped"] != stopped or receipts.total() != stopped:
+            say(f"Demo FAILED: {stopped} phones opted out but the receipts say {dict(receipts)}")
+            return 1
+        if not run_bulk(url, storage):
             say(f"Demo FAILED: {BULK_DAG_ID} did not opt out every generated phone")
             return 1
     except RuntimeError as exc:  # an Airflow CLI command failed

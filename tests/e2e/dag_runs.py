@@ -18,7 +18,15 @@ from airflow.utils.session import create_session
 
 from tests.helpers import AIRFLOW_3, EXAMPLE_DAGS
 
-__all__ = ["DagBag", "load_example_dags", "return_values", "task_states"]
+__all__ = [
+    "DagBag",
+    "assert_no_phone",
+    "load_example_dags",
+    "return_values",
+    "states_by_index",
+    "task_states",
+    "try_numbers",
+]
 
 
 def load_example_dags() -> DagBag:
@@ -50,3 +58,27 @@ def task_states(run: Any) -> dict[str, set[str]]:
     for ti in run.get_task_instances():
         states.setdefault(ti.task_id, set()).add(str(ti.state))
     return states
+
+
+def try_numbers(run: Any, task_id: str) -> dict[int, int]:
+    """The try number each task instance of ``task_id`` ended on, by map index."""
+    return {ti.map_index: ti.try_number for ti in run.get_task_instances() if ti.task_id == task_id}
+
+
+def states_by_index(run: Any, task_id: str) -> dict[int, str]:
+    return {ti.map_index: str(ti.state) for ti in run.get_task_instances() if ti.task_id == task_id}
+
+
+def assert_no_phone(text: str, phones: list[str], where: str = "the task logs") -> None:
+    """No full phone (any form given) appears in ``text``.
+
+    The failure names the line it was found in, with every phone in it masked.
+    """
+    leaked = sorted({phone for phone in phones if phone in text})
+    if leaked:
+        start = text.rfind("\n", 0, text.index(leaked[0])) + 1
+        end = text.find("\n", start)
+        line = text[start : end if end >= 0 else None][:300]
+        for phone in leaked:
+            line = line.replace(phone, "*" * (len(phone) - 4) + phone[-4:])
+        raise AssertionError(f"{len(leaked)} full phone form(s) in {where}, e.g. in: {line}")

@@ -1,0 +1,154 @@
+"""The asset-driven pipeline: the producer DAG lands the replies file, the pipeline DAG opts out
+every STOP reply under its own sender code in one bulk task, with receipts as evidence."""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import NamedTuple
+from urllib.parse import urlparse
+
+import pytest
+from airflow.utils.state import DagRunState
+
+from tests.e2e.dag_runs import assert_no_phone, return_values, task_states
+from tests.helpers import AIRFLOW_3, EXAMPLE_DAGS
+from whatcounts_provider.operators.sms import BulkStopSmsSubscriberOperator
+from whatcounts_provider.phone import normalize_phone
+from whatcounts_provider.receipts import iter_receipts
+
+PRODUCER = "whatcounts_land_stop_replies"
+PIPELINE = "whatcounts_stop_sms_from_pipeline"
+REPLIES_CSV = EXAMPLE_DAGS / "data" / "stop_replies.csv"
+# Written out again (not imported from the DAG) so a change to the DAG's keywords shows up here.
+CTIA_OPT_OUT = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit"}
+
+
+class Reply(NamedTuple):
+    raw: str  # the phone as the file has it
+    phone: str  # normalised, as the emulator and the receipts see it
+    sender_code: str
+    opt_out: bool
+    received_at: datetime
+
+
+def replies() -> list[Reply]:
+    with REPLIES_CSV.open(newline="", encoding="utf-8") as file:
+        return [
+            Reply(
+                row["phone"],
+                normalize_phone(row["phone"]),
+                row["sender_code"],
+                row["message"].strip().lower() in CTIA_OPT_OUT,
+                datetime.fromisoformat(row["received_at"].replace("Z", "+00:00")),
+            )
+            for row in csv.DictReader(file)
+        ]
+
+
+def full_phone_forms() -> list[str]:
+    """Every full form of the file's phones: as written, 11 digits and the national 10 digits."""
+    return [form for r in replies() for form in (r.raw, r.phone, r.phone[1:])]
+
+
+def weekdays_after(start: date, end: date) -> int:
+    """Monday-to-Friday days after ``start`` up to and including ``end`` (DESIGN.md's count)."""
+    return sum((start + timedelta(days=n)).weekday() < 5 for n in range(1, (end - start).days + 1))
+
+
+def parse(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def test_the_asset_uri_is_the_configured_storage_not_the_dag_files_location(example_dags, example_storage):
+    uri = f"{example_storage}/inbound/stop_replies.csv"
+    producer = example_dags.dags[PRODUCER].get_task("land_replies")
+    assert [asset.uri for asset in producer.outlets] == [uri]
+    timetable = example_dags.dags[PIPELINE].timetable
+    condition = timetable.asset_condition if AIRFLOW_3 else timetable.dataset_condition
+    assert [asset.uri for asset in condition.objects] == [uri]
+    assert str(EXAMPLE_DAGS) not in uri
+
+
+def test_the_pipeline_stops_the_replies_in_one_bulk_task_over_a_file(example_dags, example_storage):
+    dag = example_dags.dags[PIPELINE]
+    assert set(dag.task_dict) == {"select_opt_outs", "stop_sms"}
+    stop_sms = dag.get_task("stop_sms")
+    assert isinstance(stop_sms, BulkStopSmsSubscriberOperator), "one bulk task, not one mapped task per reply"
+    assert stop_sms.upstream_task_ids == {"select_opt_outs"}
+    assert stop_sms.phones is None, "only the file's location passes through XCom"
+    assert stop_sms.rows is None
+    assert stop_sms.columns == {"requested_at": "received_at"}
+    assert stop_sms.receipts_path == f"{example_storage}/receipts"
+    assert stop_sms.retries == 2
+    assert dag.get_task("select_opt_outs").show_return_value_in_logs is False
+
+
+def test_select_opt_outs_keeps_only_the_opt_out_replies(example_dags):
+    example_dags.dags[PRODUCER].get_task("land_replies").python_callable()
+    location = example_dags.dags[PIPELINE].get_task("select_opt_outs").python_callable(run_id="manual__x:1")
+    with Path(urlparse(location).path).open(newline="", encoding="utf-8") as file:
+        rows = list(csv.DictReader(file))
+    expected = [reply for reply in replies() if reply.opt_out]
+    assert len(expected) == 9, "stop_replies.csv changed: update this test"
+    assert [
+        (normalize_phone(row["phone"]), row["sender_code"], parse(row["received_at"])) for row in rows
+    ] == [(reply.phone, reply.sender_code, reply.received_at) for reply in expected]
+
+
+@pytest.mark.e2e
+def test_the_producer_lands_the_file_and_the_pipeline_stops_every_opt_out(
+    airflow_db, whatcounts_conn_env, example_dags, example_storage, task_logs
+):
+    emulator = whatcounts_conn_env
+    all_replies = replies()
+    opt_outs = [reply for reply in all_replies if reply.opt_out]
+    others = [reply for reply in all_replies if not reply.opt_out]
+    never_subscribed = opt_outs[-1]  # replied STOP, but WhatCounts has no subscription for it
+    for reply in all_replies:
+        if reply != never_subscribed:
+            emulator.subscribe(reply.sender_code, [reply.phone])
+    landed = Path(urlparse(example_storage).path) / "inbound" / "stop_replies.csv"
+    landed.unlink(missing_ok=True)
+
+    produced = example_dags.dags[PRODUCER].test()
+
+    assert produced.state == DagRunState.SUCCESS
+    assert landed.read_bytes() == REPLIES_CSV.read_bytes()
+
+    run = example_dags.dags[PIPELINE].test()
+
+    assert run.state == DagRunState.SUCCESS
+    assert task_states(run) == {"select_opt_outs": {"success"}, "stop_sms": {"success"}}
+    for reply in opt_outs:
+        assert emulator.state.post_count(reply.sender_code, reply.phone) == 1, reply
+        assert emulator.state.is_stopped(reply.sender_code, reply.phone) is (reply != never_subscribed)
+    for reply in others:
+        assert emulator.state.post_count(reply.sender_code, reply.phone) == 0, reply
+        assert emulator.state.is_subscribed(reply.sender_code, reply.phone), reply
+    record = return_values(run, "stop_sms")[-1]
+    assert (record["total"], record["stopped"]) == (len(opt_outs), len(opt_outs) - 1)
+    assert record["not_subscribed"] == [{"phone": never_subscribed.phone, "sender_code": "88555"}]
+    assert record["by_sender_code"] == {
+        "2065551212": {"stopped": 5, "not_subscribed": 0, "failed": 0},
+        "88555": {"stopped": 3, "not_subscribed": 1, "failed": 0},
+    }
+    # The replies are from March: every honoured one is past the 10-business-day deadline.
+    assert record["late"] == len(opt_outs)
+
+    receipts = [r for r in iter_receipts(record["receipts"]) if r["run_id"] == run.run_id]
+    assert Counter((r["phone"], r["sender_code"]) for r in receipts) == Counter(
+        (reply.phone, reply.sender_code) for reply in opt_outs
+    )
+    by_phone = {r["phone"]: r for r in receipts}
+    for reply in opt_outs:
+        receipt = by_phone[reply.phone]
+        assert receipt["status"] == ("not_subscribed" if reply == never_subscribed else "stopped")
+        assert parse(receipt["requested_at"]) == reply.received_at
+        processed = parse(receipt["processed_at"]).astimezone(timezone.utc).date()
+        assert receipt["business_days_to_honour"] == weekdays_after(reply.received_at.date(), processed)
+    logs = task_logs()
+    assert "past" in logs or "business days" in logs, "the task warns about late opt-outs"
+    assert_no_phone(logs, full_phone_forms())
