@@ -1,5 +1,5 @@
 # Two commands do everything on a fresh machine with Python 3 and git:
-#   make demo   the pipeline example DAG against the embedded WhatCounts emulator
+#   make demo   the example DAGs against the embedded WhatCounts emulator, with receipts
 #   make test   lint once, then type checks and the whole test suite on every lane
 #               (a lane = one Airflow release on one Python; see LANES)
 # Iterating on one lane:  make lane-3.1.8   (or: make lane-3.3.2-py3.13 PYTEST_ARGS=tests/test_phone.py)
@@ -59,7 +59,7 @@ find_python = { v=$$(command -v pyenv >/dev/null && pyenv versions --bare | grep
 
 .PHONY: help demo test lint bench constraints clean lanes
 help:
-	@echo "make demo          run the pipeline example DAG against the WhatCounts emulator"
+	@echo "make demo          the example DAGs (pipeline, 50,000-phone scale-out) against the WhatCounts emulator"
 	@echo "make test          ruff once, then mypy and pytest on every lane (make -j2 test: two lanes at a time)"
 	@echo "make lane-LANE     mypy and pytest on one lane, e.g. make lane-3.1.8 PYTEST_ARGS=tests/test_phone.py"
 	@echo "make lanes         list the lanes: $(LANES)"
