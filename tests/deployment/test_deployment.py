@@ -207,9 +207,9 @@ def test_worker_killed_mid_run_chunks_are_retried_to_green(
     assert set(finals) == {(phone, code) for phone in phones}, "a final receipt for every phone"
     twice = {pair for pair, n in finals.items() if n > 1}
     assert not twice, f"{len(twice)} pairs honoured more than once in the receipts"
-    # A resumed try sends only what no earlier try receipted. The dead tries' last receipts (at
-    # most 5 s or 1,000 per chunk, not yet flushed) and their requests in flight had no receipt:
-    # those pairs, and only those, may have been posted again.
+    # A resumed try sends only what no earlier try receipted: a pair posted twice is one whose
+    # first post got no final receipt from the dead try (its last receipts, at most 5 s or 1,000
+    # per chunk, were not flushed yet, or its request was in flight at the kill).
     dead_tries = set(running.items())
     receipted_by_dead = {
         r["phone"]
@@ -217,11 +217,15 @@ def test_worker_killed_mid_run_chunks_are_retried_to_green(
         if r["status"] in FINAL and (r["map_index"], r["try_number"]) in dead_tries
     }
     reposted = {phone for phone in phones if emulator.state.post_count(code, phone) > 1}
-    wrongly = reposted - (posted_by_dead - receipted_by_dead)
+    wrongly = reposted & receipted_by_dead
     assert not wrongly, (
         f"{len(wrongly)} pairs posted again although a dead try had receipted them, "
         f"e.g. {sorted(mask_phone(p) for p in wrongly)[:3]}"
     )
+    # The emulator may see requests in flight at the kill just after it: at most one per sending
+    # thread of each dead chunk (max_workers=8 in the DAG), never more.
+    late = reposted - posted_by_dead
+    assert len(late) <= 8 * len(running), f"{len(late)} pairs posted again that the dead tries never sent"
     FIGURES["worker_kill_reposted_pairs"] = len(reposted)
 
 
