@@ -81,3 +81,11 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     for key, label in labels.items():
         if key in FIGURES:
             terminalreporter.write_line(f"{label}: {FIGURES[key]:.1f} s")
+    if "oom_kill_recovered" in FIGURES:
+        outcome = "recovered (retried to green)" if FIGURES["oom_kill_recovered"] else "failed"
+        terminalreporter.write_line(f"chunk process SIGKILLed: the run {outcome}")
+    if "worker_kill_reposted_pairs" in FIGURES:
+        terminalreporter.write_line(
+            "pairs sent again after the worker kill (no receipt yet): "
+            f"{FIGURES['worker_kill_reposted_pairs']:.0f}"
+        )

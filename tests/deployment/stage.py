@@ -70,6 +70,8 @@ class Stage:
         self.emulator = WhatCountsEmulator(self.realm, self.password)
         self.api_user, self.api_password = "deploy", secrets.token_urlsafe(16)
         self.port = 0
+        #: The pipeline example's storage (``WHATCOUNTS_EXAMPLE_STORAGE``), inside the stage folder.
+        self.pipeline_storage = (root / "pipeline-storage").as_uri()
         self.workers: list[Process] = []
         self.dead_ok: list[Process] = []  # workers a scenario killed on purpose
         self._token: str | None = None
@@ -139,6 +141,8 @@ class Stage:
             "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT_CHECK_INTERVAL": "5",
             "AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL": str(MIN_HEARTBEAT_INTERVAL),
             "AIRFLOW_CONN_WHATCOUNTS_DEFAULT": self.emulator.conn_uri(),
+            # Read by the pipeline example at parse time: its asset, files and receipts live here.
+            "WHATCOUNTS_EXAMPLE_STORAGE": self.pipeline_storage,
             "PYTHONUNBUFFERED": "1",
         }
         return env
