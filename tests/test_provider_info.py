@@ -225,9 +225,12 @@ NO_FORM_IN_PROVIDERS_MANAGER = pytest.mark.skipif(
 @NO_FORM_IN_PROVIDERS_MANAGER
 def test_field_behaviour_hides_and_relabels_the_standard_fields():
     behaviour = providers_manager().field_behaviours["whatcounts"]
-    assert sorted(behaviour["hidden_fields"]) == sorted(HIDDEN if AIRFLOW_3 else HIDDEN_2)
+    # Before 3.2 (2.11, and 3.0/3.1 through the FAB provider) the form comes from the hook's
+    # classmethods, which keep the Extra editor visible: Airflow 2's Test button needs it.
+    classic = not AIRFLOW_3 or AIRFLOW_VERSION.release < (3, 2)
+    assert sorted(behaviour["hidden_fields"]) == sorted(HIDDEN_2 if classic else HIDDEN)
     relabeling = behaviour["relabeling"]
-    if not AIRFLOW_3:
+    if classic:
         assert relabeling.pop("extra").startswith("Extra (JSON")
     assert relabeling == RELABELING
     assert behaviour["placeholders"]["host"] == "https://mail.example.com"

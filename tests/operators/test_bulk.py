@@ -107,8 +107,11 @@ def test_rate_cap_holds_across_workers(whatcounts_conn_env):
     assert early == [], "requests arrived before their slot"
 
 
-def test_transient_failures_are_retried_and_counted(whatcounts_conn_env):
+def test_transient_failures_are_retried_and_counted(whatcounts_conn_env, use_connection):
     emulator = whatcounts_conn_env
+    # Which attempt draws which fault depends on thread timing, so the retry budget must make a
+    # phone's failing every attempt impossible in practice: 0.2 ** 21 per phone, not 0.2 ** 6.
+    use_connection(uri=emulator.conn_uri(), max_retries=20)
     batch = phones(200)
     emulator.subscribe(SENDER, batch)
     emulator.faults.update(seed=7, p_503=0.2)

@@ -305,7 +305,9 @@ def test_a_401_mid_run_pushes_the_record_and_fails_without_a_retry(whatcounts_co
     assert isinstance(excinfo.value, AirflowFailException), "rejected credentials spend no retry"
     record = context["ti"].pushed["return_value"]
     assert record["error"].startswith("WhatCountsAuthError")
-    assert 20 <= record["stopped"] < 200
+    # 20 POSTs had reached the emulator before the password changed; their answers may not all
+    # have been counted (a loaded machine), so "some, not all" is what holds.
+    assert 0 < record["stopped"] < 200
     assert record["by_sender_code"][SENDER]["stopped"] == record["stopped"]
     assert record["stopped"] == len(emulator.state.snapshot()["stopped"].get(SENDER, []))
 
