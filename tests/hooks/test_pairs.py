@@ -218,7 +218,8 @@ def test_an_unusable_connection_fails_before_anything_is_read(use_connection, re
     with pytest.raises(WhatCountsConfigError, match="timeout"):
         WhatCountsHook().stop_sms_pairs(pairs())
     assert read == []
-    assert requests_mock.call_count == 0
+    # Only WhatCounts' requests count: Airflow 3.2 may make its own while resolving the connection.
+    assert [r.url for r in requests_mock.request_history if "mail.example.com" in r.url] == []
 
 
 @pytest.mark.parametrize("pairs", ["2065959696", b"x", {"2065959696": CODE_A}, 5, None])
