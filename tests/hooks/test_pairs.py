@@ -218,8 +218,9 @@ def test_an_unusable_connection_fails_before_anything_is_read(use_connection, re
     with pytest.raises(WhatCountsConfigError, match="timeout"):
         WhatCountsHook().stop_sms_pairs(pairs())
     assert read == []
-    # Only WhatCounts' requests count: Airflow 3.2 may make its own while resolving the connection.
-    assert [r.url for r in requests_mock.request_history if "mail.example.com" in r.url] == []
+    # Only this test's phone counts: a worker thread of an earlier test's aborted run (the hook
+    # does not wait for requests in flight) may still land in this test's mock.
+    assert [r.url for r in requests_mock.request_history if "/12065959696/" in r.url] == []
 
 
 @pytest.mark.parametrize("pairs", ["2065959696", b"x", {"2065959696": CODE_A}, 5, None])
