@@ -11,6 +11,8 @@ import logging
 import os
 import subprocess
 import sys
+import threading
+import time
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -200,6 +202,30 @@ def s3_location(s3_endpoint: str) -> str:
     from tests.receipts.support import BUCKET, S3_CONN_ID
 
     return f"s3://{S3_CONN_ID}@{BUCKET}/t-{uuid.uuid4().hex[:12]}"
+
+
+# A bulk run that aborts (a 401) or is cancelled returns without waiting for requests in flight
+# (see hooks/_bulk.py). Those worker threads must not outlive their test: a late request would land
+# in the next test's requests-mock or emulator. Longest wait: a request against a stalled server
+# ends within the tests' read timeouts, all well below this.
+_WORKER_JOIN_SECONDS = 30.0
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """After each test body, before its fixtures' teardown (requests-mock still answers), wait
+    for the provider's bulk worker threads that are still sending."""
+    try:
+        return (yield)
+    finally:
+        _join_bulk_workers()
+
+
+def _join_bulk_workers() -> None:
+    deadline = time.monotonic() + _WORKER_JOIN_SECONDS
+    for thread in threading.enumerate():
+        if thread.name.startswith("whatcounts-") and thread.name != "whatcounts-receipts":
+            thread.join(max(0.0, deadline - time.monotonic()))
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
