@@ -14,6 +14,7 @@ from whatcounts_provider.exceptions import (
     WhatCountsCancelledError,
     WhatCountsConfigError,
     WhatCountsError,
+    WhatCountsInvalidInputsError,
     WhatCountsTransportError,
 )
 
@@ -29,11 +30,13 @@ NO_RETRY_CAN_FIX = {
     "unusable connection": WhatCountsConfigError("Host is empty"),
     "invalid phone": InvalidPhoneNumberError("phone '***' is invalid"),
     "invalid sender code": InvalidSenderCodeError("sender_code is empty"),
+    # WhatCounts' final answer (missing_ok=False): a phone already stopped answers the same way.
+    "not subscribed": SmsSubscriberNotFoundError("no subscription", status_code=500),
+    "only invalid or not subscribed": WhatCountsInvalidInputsError("2 invalid", summary={}),
 }
 WORTH_A_TASK_RETRY = {
     "no answer": WhatCountsTransportError("timed out"),
     "server error": WhatCountsApiError("Service Unavailable", status_code=503),
-    "not subscribed": SmsSubscriberNotFoundError("no subscription", status_code=500),
     "some phones failed": WhatCountsBulkError("2 failed", summary={}),
     "cancelled": WhatCountsCancelledError("cancelled"),
 }

@@ -40,11 +40,12 @@ class WhatCountsAuthError(WhatCountsApiError, AirflowFailException):
     """WhatCounts rejected the realm / API password (HTTP 401 or 403)."""
 
 
-class SmsSubscriberNotFoundError(WhatCountsApiError):
+class SmsSubscriberNotFoundError(WhatCountsApiError, AirflowFailException):
     """The phone has no (remaining) subscription on the sender code.
 
     WhatCounts reports this as HTTP 500 with a specific error text. It is a permanent
-    answer, never retried; a phone that was already stopped answers the same way.
+    answer, never retried (neither by the hook nor by the task's Airflow ``retries``); a phone
+    that was already stopped answers the same way.
     """
 
 
@@ -106,8 +107,9 @@ class WhatCountsBadSourceError(WhatCountsSourceError, AirflowFailException):
 
 
 class WhatCountsInvalidInputsError(WhatCountsBulkError, AirflowFailException):
-    """A bulk run finished with every valid pair honoured, but some inputs were invalid (or had
-    no subscription with ``missing_ok=False``): retrying cannot fix them, so no retry is spent.
+    """A bulk run finished and every input was answered for good, but some inputs were invalid,
+    or had no subscription with ``missing_ok=False``: retrying cannot change either, so no retry
+    is spent. (Any pair that ``failed`` for a transient reason makes it a :class:`WhatCountsBulkError`.)
     """
 
 

@@ -69,6 +69,8 @@ class StopOutcome:
     :param input: the phone as given, made JSON-safe (see :func:`json_safe`).
     :param sender_code: the validated sender code, or ``None`` when it was invalid.
     :param attempts: HTTP requests sent for this input, retries included (0 if never sent).
+    :param permanent: for ``failed``: WhatCounts' answer is final (no subscription with
+        ``missing_ok=False``), so a task retry would get the same answer.
     """
 
     phone: Any
@@ -79,6 +81,7 @@ class StopOutcome:
     input: Any = None
     sender_code: str | None = None
     attempts: int = 0
+    permanent: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         """The outcome as a JSON-safe dict (for receipts and XCom)."""

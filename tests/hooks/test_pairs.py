@@ -163,6 +163,7 @@ def test_missing_ok_false_makes_not_subscribed_a_failure(conn, mixed_api):
     (outcome,) = WhatCountsHook().stop_sms_pairs([("2065959698", CODE_A)], missing_ok=False)
     assert (outcome.status, outcome.attempts) == ("failed", 1)
     assert "STOP sends for phone" in (outcome.error or "")
+    assert outcome.permanent, "WhatCounts' answer is final: a task retry would get it again"
 
 
 ODD_INPUTS = [

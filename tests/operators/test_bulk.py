@@ -7,7 +7,12 @@ import time
 import pytest
 
 from tests.helpers import SENDER, make_context, phones
-from whatcounts_provider.exceptions import WhatCountsAuthError, WhatCountsBulkError
+from whatcounts_provider._compat import AirflowFailException
+from whatcounts_provider.exceptions import (
+    WhatCountsAuthError,
+    WhatCountsBulkError,
+    WhatCountsInvalidInputsError,
+)
 from whatcounts_provider.operators.sms import BulkStopSmsSubscriberOperator
 
 # Retries wait 0 s here; the policy itself is tested with a fake clock in tests/hooks.
@@ -75,15 +80,28 @@ def test_clean_list_succeeds_and_returns_the_summary(whatcounts_conn_env):
     assert all(emulator.state.is_stopped(SENDER, phone) for phone in batch)
 
 
-def test_missing_ok_false_fails_on_not_subscribed(whatcounts_conn_env):
+def test_missing_ok_false_fails_on_not_subscribed_without_spending_retries(whatcounts_conn_env):
     whatcounts_conn_env.subscribe(SENDER, ["12065959696"])
     context = make_context()
-    with pytest.raises(WhatCountsBulkError):
+    with pytest.raises(WhatCountsInvalidInputsError) as excinfo:
         bulk(["2065959696", "2065959699"], missing_ok=False).execute(context)
+    assert isinstance(excinfo.value, AirflowFailException), "WhatCounts' answer will not change on a retry"
     summary = context["ti"].pushed["return_value"]
     assert summary["stopped"] == 1
     assert [item["phone"] for item in summary["failed"]] == ["12065959699"]
-    assert "no subscription" in summary["failed"][0]["error"] or "STOP sends" in summary["failed"][0]["error"]
+    assert "STOP sends" in summary["failed"][0]["error"]
+
+
+def test_missing_ok_false_with_a_transient_failure_keeps_the_retries(whatcounts_conn_env):
+    emulator = whatcounts_conn_env
+    emulator.subscribe(SENDER, ["12065959696"])
+    emulator.faults.update(failing_phones={"12065959697"})
+    context = make_context()
+    with pytest.raises(WhatCountsBulkError) as excinfo:
+        bulk(["2065959696", "2065959697", "2065959699"], missing_ok=False).execute(context)
+    assert not isinstance(excinfo.value, AirflowFailException), "the 503 may pass on a retry"
+    failed = {item["phone"] for item in context["ti"].pushed["return_value"]["failed"]}
+    assert failed == {"12065959697", "12065959699"}
 
 
 def test_rate_cap_holds_across_workers(whatcounts_conn_env):

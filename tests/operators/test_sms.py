@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tests.helpers import NO_SUBSCRIPTION, PHONE, SENDER, STOP_URL, make_context
+from whatcounts_provider._compat import AirflowFailException
 from whatcounts_provider.exceptions import (
     InvalidPhoneNumberError,
     InvalidSenderCodeError,
@@ -107,6 +108,7 @@ def test_missing_ok_false_fails_the_task(requests_mock):
         op.execute(make_context())
     assert excinfo.value.status_code == 500
     assert PHONE not in str(excinfo.value)
+    assert isinstance(excinfo.value, AirflowFailException), "a retry gets the same answer: none is spent"
 
 
 @pytest.mark.parametrize(

@@ -239,7 +239,7 @@ class WhatCountsHook(BaseHook):
         :param max_requests_per_second: cap on attempts per second across all workers and
             sender codes (retries included); ``None`` for no cap. A ``Retry-After`` pauses all.
         :param missing_ok: if False, a phone without a subscription is a ``failed`` outcome
-            instead of ``not_subscribed``.
+            (with ``permanent=True``) instead of ``not_subscribed``.
         :param already_done: normalised ``(phone, sender_code)`` pairs an earlier try already
             honoured (a set of tuples): reported as ``already_done`` and never sent.
         :raises WhatCountsAuthError: stops the whole run; every other pair would fail alike.
@@ -256,13 +256,14 @@ class WhatCountsHook(BaseHook):
         def stop_one(job: _bulk.Job) -> StopOutcome:
             index, given, phone, code = job
             tally = Tally()
+            permanent = False
             try:
                 response = self._stop(phone, code, throttle, tally)
                 status: Status = "stopped"
                 error = None
             except SmsSubscriberNotFoundError as exc:
                 response, status = None, "not_subscribed" if missing_ok else "failed"
-                error = None if missing_ok else str(exc)
+                error, permanent = None if missing_ok else str(exc), not missing_ok
             except (WhatCountsAuthError, WhatCountsCancelledError):
                 raise
             except WhatCountsError as exc:
@@ -276,6 +277,7 @@ class WhatCountsHook(BaseHook):
                 input=given,
                 sender_code=code,
                 attempts=tally.attempts,
+                permanent=permanent,
             )
 
         sorter = _bulk.Sorter(self.normalize_phone, already_done)

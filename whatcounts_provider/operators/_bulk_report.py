@@ -48,6 +48,8 @@ class BulkSummary:
         self.not_subscribed: list[Any] = []
         self.invalid: list[Any] = []
         self.failed: list[dict[str, Any]] = []
+        #: Failed pairs a task retry may still honour (the rest got a final answer from WhatCounts).
+        self.retryable_failures = 0
         self.by_sender_code: dict[str, Counter[str]] = {}
         self.error: str | None = None
 
@@ -88,6 +90,7 @@ class BulkSummary:
             if self.form == "phones":
                 del failure["sender_code"]
             self.failed.append(failure)
+            self.retryable_failures += not outcome.permanent
 
     def record(self, *, retries: int) -> dict[str, Any]:
         """The XCom record (DESIGN.md's bulk record); it holds full phones by design."""

@@ -20,8 +20,9 @@ if TYPE_CHECKING:
     from whatcounts_provider.operators.sms import BulkStopSmsSubscriberOperator
 
 
-def run_bulk_task(op: BulkStopSmsSubscriberOperator, context: Context) -> dict[str, Any]:
-    """Read the operator's input, stop every pair, and return the record (pushed early on abort)."""
+def run_bulk_task(op: BulkStopSmsSubscriberOperator, context: Context) -> tuple[dict[str, Any], int]:
+    """Read the operator's input, stop every pair, and return the record (pushed early on abort)
+    with the number of failed pairs that a task retry may still honour."""
     form = check_input_form(
         phones=op.phones, rows=op.rows, source=op.source, sender_code=op.sender_code, columns=op.columns
     )
@@ -69,7 +70,7 @@ def run_bulk_task(op: BulkStopSmsSubscriberOperator, context: Context) -> dict[s
             ", ".join(summary.late_examples),
         )
     op.log.info("Retries during this run: %d", record["retries"])
-    return record
+    return record, summary.retryable_failures
 
 
 def _retries(op: BulkStopSmsSubscriberOperator) -> int:

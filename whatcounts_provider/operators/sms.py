@@ -29,7 +29,8 @@ class StopSmsSubscriberOperator(BaseOperator):
     :param sender_code: the SMS sender code to stop sending from.
     :param whatcounts_conn_id: the Airflow connection of type ``whatcounts``.
     :param missing_ok: if True (default) a phone without a subscription succeeds with
-        status ``not_subscribed``; if False the task fails with ``SmsSubscriberNotFoundError``.
+        status ``not_subscribed``; if False the task fails with ``SmsSubscriberNotFoundError``,
+        without spending its Airflow ``retries`` (WhatCounts' answer will not change).
     :param receipts_path: where to keep a receipt of the opt-out (a folder path, an fsspec URI such
         as ``s3://conn_id@bucket/prefix`` or an ``ObjectStoragePath``; templated); ``None``: no
         receipt. A retry of the task instance that finds a final receipt does not send again.
@@ -90,7 +91,8 @@ class BulkStopSmsSubscriberOperator(BaseOperator):
     Give exactly one of ``phones`` (with ``sender_code``), ``rows`` or ``source``. Every valid
     (phone, sender code) pair is sent once; invalid inputs never stop the run. The task then fails
     if any pair ``failed`` (a transient error outlived its retries: a task retry is safe, STOP is
-    idempotent) or any input was ``invalid`` (no retry is spent on those). The record is pushed to
+    idempotent) or any input was ``invalid`` or, with ``missing_ok=False``, not subscribed (no
+    retry is spent when these are all that is left). The record is pushed to
     XCom either way, and also when the run aborts (rejected credentials, an unusable source).
 
     :param phones: a list of phones (an XComArg such as ``upstream.output`` keeps it a list), or
@@ -106,7 +108,8 @@ class BulkStopSmsSubscriberOperator(BaseOperator):
     :param max_workers: concurrent requests (1 to 64).
     :param max_requests_per_second: cap on requests per second across workers and sender codes
         (the API limit is per account), or ``None``.
-    :param missing_ok: if False, a phone without a subscription counts as failed.
+    :param missing_ok: if False, a phone without a subscription counts as failed (and no task
+        retry is spent on it: WhatCounts' answer will not change).
     :param receipts_path: where to write one receipt per input (see the README); ``None``: off.
         A retry of the task instance reads them first and does not send pairs already honoured.
     :param honour_within_business_days: the deadline (FCC: 10 business days) after
@@ -166,7 +169,7 @@ class BulkStopSmsSubscriberOperator(BaseOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         from whatcounts_provider.operators._bulk_task import run_bulk_task
 
-        record = run_bulk_task(self, context)
+        record, retryable_failures = run_bulk_task(self, context)
         if record["failed"] or record["invalid"]:
             context["ti"].xcom_push(key="return_value", value=record)
             failed, invalid = len(record["failed"]), len(record["invalid"])
@@ -175,8 +178,9 @@ class BulkStopSmsSubscriberOperator(BaseOperator):
                 "every other input was processed. See the XCom record"
                 + (f" and the receipts in {record['receipts']}." if record["receipts"] else ".")
             )
-            # Failed pairs may pass on a retry; invalid inputs never will: spend no retry on them.
-            error = WhatCountsBulkError if failed else WhatCountsInvalidInputsError
+            # Transient failures may pass on a retry; invalid inputs and WhatCounts' final "no
+            # subscription" (missing_ok=False) never will: spend no retry on those alone.
+            error = WhatCountsBulkError if retryable_failures else WhatCountsInvalidInputsError
             raise error(message, summary=record)
         return record
 
