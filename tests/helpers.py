@@ -11,12 +11,15 @@ import importlib.metadata
 import importlib.util
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 from packaging.version import Version
 
 from whatcounts_provider.testing.series import phone_series
+
+if TYPE_CHECKING:
+    from whatcounts_provider.hooks._throttle import Throttle
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_DAGS = ROOT / "example_dags"
@@ -116,3 +119,24 @@ def make_context(
         "dag_run": SimpleNamespace(conf=conf or {}),
         "expanded_ti_count": None,
     }
+
+
+class FakeClock:
+    """Stands in for a clock and its sleep (throttle and retry waits): sleeping is instant, recorded."""
+
+    def __init__(self) -> None:
+        self.now = 1_000.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    def throttle(self) -> Throttle:
+        """An uncapped throttle on this clock: a Retry-After pause must not cost a real second."""
+        from whatcounts_provider.hooks._throttle import Throttle  # imports Airflow: not at the top
+
+        return Throttle(clock=self.monotonic, sleep=self.sleep)

@@ -4,27 +4,20 @@ from __future__ import annotations
 
 import pytest
 
+from tests.helpers import FakeClock
 from whatcounts_provider.hooks.whatcounts import WhatCountsHook
 
 
-class FakeClock:
-    """Stands in for the hook's clock and sleep (throttle and retry waits): sleeping is instant, recorded."""
-
-    def __init__(self) -> None:
-        self.now = 1_000.0
-        self.sleeps: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
+@pytest.fixture
+def fake_clock() -> FakeClock:
+    """A clock of its own, for code that takes its clock and sleep as arguments."""
+    return FakeClock()
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    fake = FakeClock()
+def clock(monkeypatch: pytest.MonkeyPatch, fake_clock: FakeClock) -> FakeClock:
+    """The hook's clock and sleep, replaced for this test."""
+    fake = fake_clock
     monkeypatch.setattr(WhatCountsHook, "_now", staticmethod(fake.monotonic))
     monkeypatch.setattr(WhatCountsHook, "_sleep", staticmethod(fake.sleep))
     return fake

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import requests
@@ -20,28 +20,12 @@ from whatcounts_provider.hooks._settings import resolve_settings
 from whatcounts_provider.hooks._throttle import Throttle
 from whatcounts_provider.hooks.whatcounts import WhatCountsHook
 
+if TYPE_CHECKING:
+    from tests.helpers import FakeClock
+
 REALM = "policy-realm"
 PASSWORD = "policy-Pa55word"
 NO_SUBSCRIPTION = {"error": "An error occurred processing STOP sends for phone [12065959696] realmId [1]"}
-
-
-class FakeTime:
-    """One clock for the policy and its throttle: sleeping is instant and recorded."""
-
-    def __init__(self) -> None:
-        self.now = 1_000.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    def throttle(self) -> Throttle:
-        """A throttle on this clock: a Retry-After pause must not cost a real second."""
-        return Throttle(clock=self.clock, sleep=self.sleep)
 
 
 class Lines:
@@ -54,19 +38,21 @@ class Lines:
         self.lines.append(message % args)
 
 
-@pytest.fixture
-def fake_time() -> FakeTime:
-    return FakeTime()
-
-
-def policy(fake_time: FakeTime, log: Lines | None = None, **knobs: Any) -> RetryPolicy:
-    settings = {"attempts": 6, "backoff_initial": 0.5, "backoff_max": 30.0, "retry_after_max": 60.0, **knobs}
+def policy(fake_clock: FakeClock, log: Lines | None = None, **knobs: Any) -> RetryPolicy:
+    """A policy on the fake clock; jitter pinned to half of ``backoff_initial`` unless ``rand`` is given."""
+    settings = {
+        "attempts": 6,
+        "backoff_initial": 0.5,
+        "backoff_max": 30.0,
+        "retry_after_max": 60.0,
+        "rand": lambda: 0.5,
+        **knobs,
+    }
     return RetryPolicy(
         **settings,
-        sleep=fake_time.sleep,
+        sleep=fake_clock.sleep,
         log=log or Lines(),
         describe=lambda exc: f"network failure ({type(exc).__name__})",
-        rand=lambda: 0.5,
     )
 
 
@@ -100,50 +86,41 @@ def label() -> str:
 # --- the waits -------------------------------------------------------------------------------
 
 
-def test_backoff_doubles_from_the_first_wait_and_is_capped_then_jittered(fake_time):
-    retry = policy(fake_time, backoff_initial=0.5, backoff_max=3.0)
+def test_backoff_doubles_from_the_first_wait_and_is_capped_then_jittered(fake_clock):
+    retry = policy(fake_clock, backoff_initial=0.5, backoff_max=3.0)
     # base 0.5, 1, 2, then capped at 3; jitter is initial x rand() = 0.25 with rand pinned to 0.5
     assert [retry.backoff(n) for n in range(1, 7)] == [0.75, 1.25, 2.25, 3.25, 3.25, 3.25]
 
 
 @pytest.mark.parametrize(("rand", "expected"), [(0.0, 0.5), (0.999, 0.5 + 0.4995)])
-def test_jitter_is_at_most_one_initial_backoff(fake_time, rand, expected):
-    retry = RetryPolicy(
-        attempts=2,
-        backoff_initial=0.5,
-        backoff_max=30,
-        retry_after_max=60,
-        sleep=fake_time.sleep,
-        log=Lines(),
-        describe=str,
-        rand=lambda: rand,
-    )
+def test_jitter_is_at_most_one_initial_backoff(fake_clock, rand, expected):
+    retry = policy(fake_clock, attempts=2, rand=lambda: rand)
     assert retry.backoff(1) == pytest.approx(expected)
 
 
-def test_a_zero_backoff_retries_at_once(fake_time):
-    retry = policy(fake_time, backoff_initial=0.0, backoff_max=0.0)
+def test_a_zero_backoff_retries_at_once(fake_clock):
+    retry = policy(fake_clock, backoff_initial=0.0, backoff_max=0.0)
     answer = retry.send(
-        script(response(503), response(503), response(200)), throttle=fake_time.throttle(), label=label
+        script(response(503), response(503), response(200)), throttle=fake_clock.throttle(), label=label
     )
     assert answer.response.status_code == 200
-    assert fake_time.sleeps == [0.0, 0.0]
+    assert fake_clock.sleeps == [0.0, 0.0]
 
 
 # --- what is retried -------------------------------------------------------------------------
 
 
-def test_transient_answers_are_retried_with_the_computed_waits(fake_time):
+def test_transient_answers_are_retried_with_the_computed_waits(fake_clock):
     log = Lines()
-    retry = policy(fake_time, log)
+    retry = policy(fake_clock, log)
     attempt = script(response(503), response(429), response(502), response(200, {"id": 1}))
     tally = Tally()
 
-    answer = retry.send(attempt, throttle=fake_time.throttle(), label=label, tally=tally)
+    answer = retry.send(attempt, throttle=fake_clock.throttle(), label=label, tally=tally)
 
     assert answer == Answer(answer.response)
     assert answer.response.json() == {"id": 1}
-    assert fake_time.sleeps == [0.75, 1.25, 2.25]
+    assert fake_clock.sleeps == [0.75, 1.25, 2.25]
     assert (attempt.calls, tally.attempts, retry.retries) == (4, 4, 3)
     assert log.lines[0] == f"{label()}: HTTP 503 on attempt 1; retrying in 0.75 s"
     assert [line.split(": ", 1)[1].split(" on")[0] for line in log.lines] == [
@@ -158,67 +135,69 @@ def test_transient_answers_are_retried_with_the_computed_waits(fake_time):
     [response(400), response(401), response(404), response(500, NO_SUBSCRIPTION), response(200)],
     ids=["400", "401", "404", "no-subscription-500", "200"],
 )
-def test_a_final_answer_is_returned_after_one_attempt(fake_time, final):
-    retry = policy(fake_time)
+def test_a_final_answer_is_returned_after_one_attempt(fake_clock, final):
+    retry = policy(fake_clock)
     tally = Tally()
-    answer = retry.send(script(final), throttle=fake_time.throttle(), label=label, tally=tally)
+    answer = retry.send(script(final), throttle=fake_clock.throttle(), label=label, tally=tally)
     assert answer == Answer(final, gave_up_after=None)
-    assert (tally.attempts, retry.retries, fake_time.sleeps) == (1, 0, [])
+    assert (tally.attempts, retry.retries, fake_clock.sleeps) == (1, 0, [])
 
 
-def test_when_attempts_run_out_the_last_transient_answer_is_returned_with_the_count(fake_time):
-    retry = policy(fake_time, attempts=3)
+def test_when_attempts_run_out_the_last_transient_answer_is_returned_with_the_count(fake_clock):
+    retry = policy(fake_clock, attempts=3)
     tally = Tally()
-    answer = retry.send(script(*[response(503)] * 3), throttle=fake_time.throttle(), label=label, tally=tally)
+    answer = retry.send(
+        script(*[response(503)] * 3), throttle=fake_clock.throttle(), label=label, tally=tally
+    )
     assert answer.response.status_code == 503
     assert answer.gave_up_after == 3
     assert (tally.attempts, retry.retries) == (3, 2)
 
 
-def test_network_failures_are_retried_then_re_raised_with_the_tally_complete(fake_time):
-    retry = policy(fake_time, attempts=3)
+def test_network_failures_are_retried_then_re_raised_with_the_tally_complete(fake_clock):
+    retry = policy(fake_clock, attempts=3)
     tally = Tally()
     attempt = script(requests.ConnectionError("refused"), requests.ReadTimeout(), requests.ConnectTimeout())
     with pytest.raises(requests.ConnectTimeout):
-        retry.send(attempt, throttle=fake_time.throttle(), label=label, tally=tally)
+        retry.send(attempt, throttle=fake_clock.throttle(), label=label, tally=tally)
     assert (tally.attempts, retry.retries) == (3, 2)
-    assert fake_time.sleeps == [0.75, 1.25]
+    assert fake_clock.sleeps == [0.75, 1.25]
 
 
-def test_a_tls_failure_is_not_retried(fake_time):
-    retry = policy(fake_time)
+def test_a_tls_failure_is_not_retried(fake_clock):
+    retry = policy(fake_clock)
     tally = Tally()
     with pytest.raises(requests.exceptions.SSLError):
         retry.send(
             script(requests.exceptions.SSLError("bad cert")),
-            throttle=fake_time.throttle(),
+            throttle=fake_clock.throttle(),
             label=label,
             tally=tally,
         )
     assert (tally.attempts, retry.retries) == (1, 0)
 
 
-def test_any_other_exception_is_not_retried(fake_time):
-    retry = policy(fake_time)
+def test_any_other_exception_is_not_retried(fake_clock):
+    retry = policy(fake_clock)
     with pytest.raises(RuntimeError):
-        retry.send(script(RuntimeError("bug")), throttle=fake_time.throttle(), label=label)
+        retry.send(script(RuntimeError("bug")), throttle=fake_clock.throttle(), label=label)
     assert retry.retries == 0
 
 
-def test_the_attempts_argument_overrides_the_budget(fake_time):
-    retry = policy(fake_time, attempts=6)
+def test_the_attempts_argument_overrides_the_budget(fake_clock):
+    retry = policy(fake_clock, attempts=6)
     answer = retry.send(
-        script(response(503), response(200)), throttle=fake_time.throttle(), label=label, attempts=1
+        script(response(503), response(200)), throttle=fake_clock.throttle(), label=label, attempts=1
     )
     assert answer.gave_up_after == 1
     assert retry.retries == 0
 
 
-def test_the_retry_count_adds_up_across_calls(fake_time):
-    retry = policy(fake_time)
-    retry.send(script(response(503), response(200)), throttle=fake_time.throttle(), label=label)
+def test_the_retry_count_adds_up_across_calls(fake_clock):
+    retry = policy(fake_clock)
+    retry.send(script(response(503), response(200)), throttle=fake_clock.throttle(), label=label)
     retry.send(
-        script(response(502), response(504), response(200)), throttle=fake_time.throttle(), label=label
+        script(response(502), response(504), response(200)), throttle=fake_clock.throttle(), label=label
     )
     assert retry.retries == 3
 
@@ -227,50 +206,50 @@ def test_the_retry_count_adds_up_across_calls(fake_time):
 
 
 @pytest.mark.parametrize("status", [429, 503])
-def test_retry_after_replaces_the_backoff_and_pauses_the_whole_run(fake_time, status):
-    retry = policy(fake_time)
-    throttle = Throttle(clock=fake_time.clock, sleep=fake_time.sleep)
+def test_retry_after_replaces_the_backoff_and_pauses_the_whole_run(fake_clock, status):
+    retry = policy(fake_clock)
+    throttle = Throttle(clock=fake_clock.monotonic, sleep=fake_clock.sleep)
     attempts_at: list[float] = []
     outcomes = [response(status, **{"Retry-After": "7"}), response(200)]
 
     def attempt() -> requests.Response:
-        attempts_at.append(fake_time.now)
+        attempts_at.append(fake_clock.now)
         return outcomes.pop(0)
 
     retry.send(attempt, throttle=throttle, label=label)
 
-    assert fake_time.sleeps == [7.0]
+    assert fake_clock.sleeps == [7.0]
     assert attempts_at == [1_000.0, 1_007.0]
     # Another worker of the same run, asking for a slot just after the 429, is held until then.
-    fake_time.now = 1_001.0
-    paused = Throttle(clock=fake_time.clock, sleep=fake_time.sleep)
+    fake_clock.now = 1_001.0
+    paused = Throttle(clock=fake_clock.monotonic, sleep=fake_clock.sleep)
     retry.send(script(response(429, **{"Retry-After": "5"}), response(200)), throttle=paused, label=label)
     assert paused.reserve()[1] >= 1_006.0
 
 
-def test_a_long_retry_after_is_capped_and_the_cap_logged(fake_time):
+def test_a_long_retry_after_is_capped_and_the_cap_logged(fake_clock):
     log = Lines()
-    retry = policy(fake_time, log, retry_after_max=60.0)
+    retry = policy(fake_clock, log, retry_after_max=60.0)
     retry.send(
         script(response(429, **{"Retry-After": "3600"}), response(200)),
-        throttle=fake_time.throttle(),
+        throttle=fake_clock.throttle(),
         label=label,
     )
-    assert fake_time.sleeps == [60.0]
+    assert fake_clock.sleeps == [60.0]
     assert log.lines == [
         f"{label()}: HTTP 429 on attempt 1; retrying in 60.00 s (Retry-After 3600 s capped to 60 s)"
     ]
 
 
 @pytest.mark.parametrize("header", ["soon", "", "-5"])
-def test_an_unusable_retry_after_falls_back_to_the_backoff(fake_time, header):
-    retry = policy(fake_time)
+def test_an_unusable_retry_after_falls_back_to_the_backoff(fake_clock, header):
+    retry = policy(fake_clock)
     retry.send(
         script(response(429, **{"Retry-After": header}), response(200)),
-        throttle=fake_time.throttle(),
+        throttle=fake_clock.throttle(),
         label=label,
     )
-    assert fake_time.sleeps == [0.75]
+    assert fake_clock.sleeps == [0.75]
 
 
 # --- where the knobs come from: hook argument > connection extra > default --------------------
@@ -338,21 +317,12 @@ def test_fast_retries_makes_every_backoff_zero_unless_the_connection_says_otherw
     assert WhatCountsHook()._retry_policy.backoff_initial == 0.1
 
 
-def test_a_cancelled_policy_does_not_retry(fake_time):
+def test_a_cancelled_policy_does_not_retry(fake_clock):
     cancelled = threading.Event()
-    retry = RetryPolicy(
-        attempts=6,
-        backoff_initial=0.5,
-        backoff_max=30,
-        retry_after_max=60,
-        sleep=fake_time.sleep,
-        log=Lines(),
-        describe=str,
-        cancelled=cancelled,
-    )
+    retry = policy(fake_clock, cancelled=cancelled)
     attempt = script(response(503), response(200))
     cancelled.set()
     tally = Tally()
     with pytest.raises(WhatCountsCancelledError, match="cancelled after HTTP 503 on attempt 1"):
-        retry.send(attempt, throttle=fake_time.throttle(), label=label, tally=tally)
-    assert (attempt.calls, tally.attempts, retry.retries, fake_time.sleeps) == (1, 1, 0, [])
+        retry.send(attempt, throttle=fake_clock.throttle(), label=label, tally=tally)
+    assert (attempt.calls, tally.attempts, retry.retries, fake_clock.sleeps) == (1, 1, 0, [])
