@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -288,6 +289,29 @@ def test_more_chunks_than_expected_or_unmapped_sources_fail_the_merge() -> None:
 def test_expected_must_be_a_count_or_what_was_mapped(expected: Any) -> None:
     with pytest.raises(WhatCountsInputError, match="expected must be"):
         merge_stop_reports(ok_chunks(), expected=expected)
+
+
+class LazyRecords(Sequence[Any]):
+    """Stands in for a mapped task's lazy XCom output: every index or slice read is one request."""
+
+    def __init__(self, records: list[Any]) -> None:
+        self._records = records
+        self.requests: list[Any] = []
+
+    def __len__(self) -> int:
+        self.requests.append("count")
+        return len(self._records)
+
+    def __getitem__(self, key: Any) -> Any:
+        self.requests.append(key)
+        return self._records[key]  # past the end: IndexError, which Airflow 3 logs as an error
+
+
+def test_a_lazy_xcom_output_is_read_in_one_request_without_probing_past_its_end() -> None:
+    reports = LazyRecords(ok_chunks())
+    report = merge_stop_reports(reports, expected=SOURCES, push_to=None)
+    assert report["chunks_reported"] == 3
+    assert reports.requests == [slice(None, None, None)], "one slice; no index past the end"
 
 
 def test_nothing_mapped_and_nothing_reported_is_a_complete_empty_run() -> None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal, Protocol
 
 from whatcounts_provider._source import safe_uri
@@ -78,7 +78,7 @@ def merge_stop_reports(
     map_indexes: list[int] = []
     absent_positions: list[int] = []
     codes: set[Any] = set()
-    records = list(reports)  # a lazy XCom sequence is read once
+    records = _read_all(reports)
     for position, record in enumerate(records):
         if record is None:
             absent_positions.append(position)
@@ -310,3 +310,15 @@ def _current_ti() -> Any:
         return get_current_context()["ti"]
     except (RuntimeError, AirflowException):  # 3.x / 2.11: not inside a running task
         return None
+
+
+def _read_all(reports: Iterable[Any]) -> list[Any]:
+    """Every record, read once.
+
+    A mapped task's output is a lazy XCom sequence: iterating it fetches one record per request
+    and probes one past the end, which Airflow 3 logs as an error ("XCom not found") in every
+    green run. A full slice is one request on Airflow 2.11 and 3.x, and probes nothing.
+    """
+    if isinstance(reports, Sequence) and not isinstance(reports, (str, bytes)):
+        return list(reports[:])
+    return list(reports)
