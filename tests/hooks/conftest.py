@@ -17,10 +17,9 @@ def fake_clock() -> FakeClock:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch, fake_clock: FakeClock) -> FakeClock:
     """The hook's clock and sleep, replaced for this test."""
-    fake = fake_clock
-    monkeypatch.setattr(WhatCountsHook, "_now", staticmethod(fake.monotonic))
-    monkeypatch.setattr(WhatCountsHook, "_sleep", staticmethod(fake.sleep))
-    return fake
+    monkeypatch.setattr(WhatCountsHook, "_now", staticmethod(fake_clock.monotonic))
+    monkeypatch.setattr(WhatCountsHook, "_sleep", staticmethod(fake_clock.sleep))
+    return fake_clock
 
 
 @pytest.fixture

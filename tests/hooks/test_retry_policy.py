@@ -17,7 +17,6 @@ from whatcounts_provider.exceptions import WhatCountsCancelledError, WhatCountsC
 from whatcounts_provider.hooks import _settings
 from whatcounts_provider.hooks._retry import Answer, RetryPolicy, Tally
 from whatcounts_provider.hooks._settings import resolve_settings
-from whatcounts_provider.hooks._throttle import Throttle
 from whatcounts_provider.hooks.whatcounts import WhatCountsHook
 
 if TYPE_CHECKING:
@@ -208,7 +207,7 @@ def test_the_retry_count_adds_up_across_calls(fake_clock):
 @pytest.mark.parametrize("status", [429, 503])
 def test_retry_after_replaces_the_backoff_and_pauses_the_whole_run(fake_clock, status):
     retry = policy(fake_clock)
-    throttle = Throttle(clock=fake_clock.monotonic, sleep=fake_clock.sleep)
+    throttle = fake_clock.throttle()
     attempts_at: list[float] = []
     outcomes = [response(status, **{"Retry-After": "7"}), response(200)]
 
@@ -222,7 +221,7 @@ def test_retry_after_replaces_the_backoff_and_pauses_the_whole_run(fake_clock, s
     assert attempts_at == [1_000.0, 1_007.0]
     # Another worker of the same run, asking for a slot just after the 429, is held until then.
     fake_clock.now = 1_001.0
-    paused = Throttle(clock=fake_clock.monotonic, sleep=fake_clock.sleep)
+    paused = fake_clock.throttle()
     retry.send(script(response(429, **{"Retry-After": "5"}), response(200)), throttle=paused, label=label)
     assert paused.reserve()[1] >= 1_006.0
 
