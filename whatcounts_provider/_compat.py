@@ -1,65 +1,133 @@
-"""Imports that moved between Airflow 2.11 and 3.x; one ``try`` per symbol.
+"""Every difference between Airflow 2.11 and 3.x that the provider meets, in one place.
 
-On Airflow 3.x the old locations emit ``DeprecatedImportWarning`` (or are gone), so the
-``airflow.sdk`` spelling is always tried first.
+- **Version flags** (``AIRFLOW_V_3_0_PLUS`` ...), read once from the installed Airflow, for code
+  that must behave differently rather than import differently.
+- **Moved names** (:data:`MOVED_NAMES`): for each name the provider uses, the modules that define
+  it, newest first. The first module that has the name wins, so Airflow 3.3 never reaches the old
+  paths that raise ``DeprecatedImportWarning`` there.
+
+Most names are bound when this module is imported; :data:`LAZY_NAMES` are looked up on first use
+(a module ``__getattr__``): importing an operator must not load the object-storage stack.
+No other module of the package imports from ``airflow`` directly.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-try:
-    from airflow.sdk import BaseHook  # type: ignore[attr-defined,unused-ignore]
-except ImportError:  # Airflow 2.11 and 3.0 (3.0 has no BaseHook in airflow.sdk)
-    from airflow.hooks.base import BaseHook  # type: ignore[no-redef,assignment,attr-defined,unused-ignore]
+import airflow
+from packaging.version import Version
 
-    try:
-        from airflow.sdk import Connection as _SdkConnection
-    except ImportError:  # Airflow 2.11: the models path is the only one
-        pass
-    else:  # Airflow 3.0
+_RELEASE = Version(airflow.__version__).release
+AIRFLOW_V_3_0_PLUS: bool = _RELEASE >= (3, 0)
+AIRFLOW_V_3_1_PLUS: bool = _RELEASE >= (3, 1)
+AIRFLOW_V_3_2_PLUS: bool = _RELEASE >= (3, 2)
+AIRFLOW_V_3_3_PLUS: bool = _RELEASE >= (3, 3)
 
-        class BaseHook(BaseHook):  # type: ignore[no-redef,misc,valid-type,unused-ignore]
-            """3.0's ``airflow.hooks.base.BaseHook`` with the task SDK's connection lookup inside tasks.
+#: name -> the modules that define it, newest first (3.x, then 2.11).
+MOVED_NAMES: dict[str, tuple[str, ...]] = {
+    # 3.0 and 3.1 define the exceptions in airflow.exceptions and import them into
+    # airflow.sdk.exceptions without re-exporting them; AirflowFailException reaches it in 3.2.
+    "AirflowException": ("airflow.sdk.exceptions", "airflow.exceptions"),
+    "AirflowFailException": ("airflow.sdk.exceptions", "airflow.exceptions"),
+    # 3.0 has no BaseHook in airflow.sdk (see _task_sdk_base_hook below).
+    "BaseHook": ("airflow.sdk", "airflow.hooks.base"),
+    "BaseOperator": ("airflow.sdk", "airflow.models.baseoperator"),
+    "Connection": ("airflow.sdk", "airflow.models.connection"),
+    "Context": ("airflow.sdk", "airflow.utils.context"),
+    "ObjectStoragePath": ("airflow.sdk", "airflow.io.path"),
+    "get_current_context": ("airflow.sdk", "airflow.operators.python"),
+    "mask_secret": ("airflow.sdk.log", "airflow.utils.log.secrets_masker"),
+}
+#: Looked up on first use, not at import.
+LAZY_NAMES = frozenset({"Connection", "ObjectStoragePath", "get_current_context"})
 
-            3.0's base class resolves connections through ``airflow.models.connection``, which
-            warns (``DeprecationWarning``) in every task; the task SDK's ``Connection.get`` is the
-            supported path there. Outside a task (API server, CLI, tests) the models path still is.
-            """
 
+def find(name: str) -> Any:
+    """The object ``name`` from the first module in :data:`MOVED_NAMES` that defines it.
+
+    :raises ImportError: no module defines it (the running Airflow is not one we support).
+    """
+    for module_name in MOVED_NAMES[name]:
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        try:
+            return getattr(module, name)
+        except (AttributeError, ImportError):  # airflow.sdk resolves its names lazily
+            continue
+    raise ImportError(f"{name} is in none of {', '.join(MOVED_NAMES[name])} (Airflow {airflow.__version__})")
+
+
+def __getattr__(name: str) -> Any:
+    if name in LAZY_NAMES:
+        value = find(name)
+        setattr(sys.modules[__name__], name, value)
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+if TYPE_CHECKING:
+    from airflow.sdk import (  # type: ignore[attr-defined,unused-ignore]
+        BaseHook,
+        BaseOperator,
+        Connection,
+        Context,
+        ObjectStoragePath,
+        get_current_context,
+    )
+    from airflow.sdk.exceptions import (  # type: ignore[attr-defined,unused-ignore]
+        AirflowException,
+        AirflowFailException,
+    )
+    from airflow.sdk.log import mask_secret
+else:
+    AirflowException = find("AirflowException")
+    AirflowFailException = find("AirflowFailException")
+    BaseOperator = find("BaseOperator")
+    Context = find("Context")
+    mask_secret = find("mask_secret")
+
+    def _task_sdk_base_hook() -> Any:
+        """3.0's ``airflow.hooks.base.BaseHook`` with the task SDK's connection lookup inside tasks.
+
+        3.0's base class resolves connections through ``airflow.models.connection``, which warns
+        (``DeprecationWarning``) in every task; the task SDK's ``Connection.get`` is the supported
+        path there. Outside a task (API server, CLI, tests) the models path still is.
+        """
+        base = find("BaseHook")
+        sdk_connection = importlib.import_module("airflow.sdk").Connection
+
+        class BaseHook(base):
             @classmethod
             def get_connection(cls, conn_id: str) -> Any:
                 task_runner = sys.modules.get("airflow.sdk.execution_time.task_runner")
-                if hasattr(task_runner, "SUPERVISOR_COMMS"):  # the test Airflow 3.0 itself makes
-                    return _SdkConnection.get(conn_id)
+                if hasattr(task_runner, "SUPERVISOR_COMMS"):  # set only inside a running task
+                    return sdk_connection.get(conn_id)
                 return super().get_connection(conn_id)
 
+        return BaseHook
 
-try:
-    from airflow.sdk import BaseOperator
-except ImportError:  # Airflow 2.11
-    from airflow.models.baseoperator import BaseOperator  # type: ignore[no-redef,assignment,attr-defined,unused-ignore]
+    BaseHook = _task_sdk_base_hook() if AIRFLOW_V_3_0_PLUS and not AIRFLOW_V_3_1_PLUS else find("BaseHook")
 
-try:
-    from airflow.sdk import Context
-except ImportError:  # Airflow 2.11
-    from airflow.utils.context import Context  # type: ignore[no-redef,assignment,attr-defined,unused-ignore]
-
-try:
-    # 3.0 and 3.1 define it in airflow.exceptions and import it here without re-exporting it.
-    from airflow.sdk.exceptions import AirflowException  # type: ignore[attr-defined,unused-ignore]
-except ImportError:  # Airflow 2.11
-    from airflow.exceptions import AirflowException  # type: ignore[no-redef,assignment,attr-defined,unused-ignore]
-
-try:
-    from airflow.sdk.exceptions import AirflowFailException  # type: ignore[attr-defined,unused-ignore]
-except ImportError:  # Airflow 3.0, 3.1 and 2.11
-    from airflow.exceptions import AirflowFailException  # type: ignore[no-redef,assignment,attr-defined,unused-ignore]
-
-try:
-    from airflow.sdk.log import mask_secret
-except ImportError:  # Airflow 2.11
-    from airflow.utils.log.secrets_masker import mask_secret  # type: ignore[no-redef,assignment,attr-defined,unused-ignore]
-
-__all__ = ["AirflowException", "AirflowFailException", "BaseHook", "BaseOperator", "Context", "mask_secret"]
+__all__ = [
+    "AIRFLOW_V_3_0_PLUS",
+    "AIRFLOW_V_3_1_PLUS",
+    "AIRFLOW_V_3_2_PLUS",
+    "AIRFLOW_V_3_3_PLUS",
+    "LAZY_NAMES",
+    "MOVED_NAMES",
+    "AirflowException",
+    "AirflowFailException",
+    "BaseHook",
+    "BaseOperator",
+    "Connection",
+    "Context",
+    "ObjectStoragePath",
+    "find",
+    "get_current_context",
+    "mask_secret",
+]

@@ -2,9 +2,9 @@
 
 The FCC's revocation rule (order 24-24) requires an opt-out to be honoured within ten
 business days. The provider records, per input, when it was requested (``requested_at``)
-and when it was processed, and counts the business days between them as DESIGN.md defines
-them: Monday-to-Friday days after the day of the request, up to and including the day it
-was processed, both days taken in UTC. The same day counts 0; there is no holiday calendar.
+and when it was processed, and counts the business days between them: Monday-to-Friday days
+after the day of the request, up to and including the day it was processed, both days taken in
+UTC. The same day counts 0; there is no holiday calendar.
 """
 
 from __future__ import annotations
@@ -14,11 +14,10 @@ import math
 import re
 from datetime import date, datetime, timedelta, timezone
 
-from whatcounts_provider.exceptions import WhatCountsError
+from whatcounts_provider.exceptions import InvalidRequestedAtError
+from whatcounts_provider.types import DEADLINE_STATUSES
 
 DEFAULT_HONOUR_WITHIN_BUSINESS_DAYS = 10
-HONOURED_STATUSES = frozenset({"stopped", "not_subscribed"})
-FAILED_STATUS = "failed"
 
 _MAX_SHOWN = 60
 # ISO-8601 extended format only: Python's fromisoformat accepts different sets of forms on
@@ -29,10 +28,6 @@ _ISO = re.compile(
     r"(?P<tz>Z|z|[+-]\d{2}(?::?\d{2})?)?)?"
 )
 _EPOCH = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
-
-
-class InvalidRequestedAtError(WhatCountsError, ValueError):
-    """A ``requested_at`` value is neither an ISO-8601 date-time nor epoch seconds."""
 
 
 def _describe(value: object) -> str:
@@ -144,7 +139,7 @@ def is_late(
     processed_at: datetime,
     honour_within_business_days: int = DEFAULT_HONOUR_WITHIN_BUSINESS_DAYS,
 ) -> bool:
-    """Whether one pair counts as ``late`` (DESIGN.md): honoured (``stopped`` or
+    """Whether one pair counts as ``late``: honoured (``stopped`` or
     ``not_subscribed``) more than ``honour_within_business_days`` business days after the
     request, or ``failed`` when that many business days have already passed. Invalid and
     duplicate inputs, and pairs without ``requested_at``, are never late.
@@ -156,14 +151,13 @@ def is_late(
     """
     if honour_within_business_days < 0:
         raise ValueError(f"honour_within_business_days must be >= 0, got {honour_within_business_days!r}")
-    if requested_at is None or (status not in HONOURED_STATUSES and status != FAILED_STATUS):
+    if requested_at is None or status not in DEADLINE_STATUSES:
         return False
     return business_days_to_honour(requested_at, processed_at) > honour_within_business_days
 
 
 __all__ = [
     "DEFAULT_HONOUR_WITHIN_BUSINESS_DAYS",
-    "InvalidRequestedAtError",
     "business_days_to_honour",
     "is_late",
     "parse_requested_at",

@@ -113,6 +113,18 @@ class WhatCountsInvalidInputsError(WhatCountsBulkError, AirflowFailException):
     """
 
 
+class InvalidRequestedAtError(WhatCountsError, ValueError, AirflowFailException):
+    """A ``requested_at`` value is neither an ISO-8601 date-time nor epoch seconds.
+
+    In a bulk input it makes that row invalid; given to the single-phone operator it fails the
+    task before anything is sent, without spending retries.
+    """
+
+
+class ReceiptsError(WhatCountsError):
+    """Receipts could not be written; the evidence for some inputs may be missing."""
+
+
 class WhatCountsIncompleteRunError(WhatCountsBulkError):
     """A scaled-out run is not complete: fewer chunks reported than were mapped, a chunk
     reported that it aborted, or some phone failed or is invalid. ``summary`` is the merged

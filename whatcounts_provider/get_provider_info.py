@@ -5,6 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from whatcounts_provider import __version__
+from whatcounts_provider.types import (
+    DEFAULT_API_VERSION,
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_READ_TIMEOUT,
+    DEFAULT_REGION,
+    DEFAULT_VERIFY,
+)
 
 HOOK_CLASS_NAME = "whatcounts_provider.hooks.whatcounts.WhatCountsHook"
 DEFAULT_CONN_ID = "whatcounts_default"
@@ -24,19 +32,26 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
             "pattern": "^v[0-9]+$",
             "minLength": 2,
             "maxLength": 4,
-            "default": "v1",
+            "default": DEFAULT_API_VERSION,
         },
-        "description": "WhatCounts REST API version, sent in the Accept header: v1 (the default).",
+        "description": (
+            f"WhatCounts REST API version, sent in the Accept header: {DEFAULT_API_VERSION} (the default)."
+        ),
     },
     "timeout": {
         "label": "Read timeout (seconds)",
-        "schema": {"type": ["number", "null"], "exclusiveMinimum": 0, "default": 30},
-        "description": "Seconds to wait for each answer, more than 0. Default: 30 (connecting: 10).",
+        "schema": {"type": ["number", "null"], "exclusiveMinimum": 0, "default": DEFAULT_READ_TIMEOUT},
+        "description": (
+            f"Seconds to wait for each answer, more than 0. Default: {DEFAULT_READ_TIMEOUT:g} "
+            f"(connecting: {DEFAULT_CONNECT_TIMEOUT:g})."
+        ),
     },
     "max_retries": {
         "label": "Max retries",
-        "schema": {"type": ["integer", "null"], "minimum": 0, "maximum": 20, "default": 5},
-        "description": "Retries of transient failures (timeouts, 429, 5xx), 0 to 20. Default: 5.",
+        "schema": {"type": ["integer", "null"], "minimum": 0, "maximum": 20, "default": DEFAULT_MAX_RETRIES},
+        "description": (
+            f"Retries of transient failures (timeouts, 429, 5xx), 0 to 20. Default: {DEFAULT_MAX_RETRIES}."
+        ),
     },
     "default_region": {
         "label": "Default phone region",
@@ -45,13 +60,16 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
             "pattern": "^[A-Za-z]{2}$",
             "minLength": 2,
             "maxLength": 2,
-            "default": "US",
+            "default": DEFAULT_REGION,
         },
-        "description": "Two-letter region (ISO 3166) for phones given without a country code. Default: US.",
+        "description": (
+            "Two-letter region (ISO 3166) for phones given without a country code. "
+            f"Default: {DEFAULT_REGION}."
+        ),
     },
     "verify": {
         "label": "TLS verification",
-        "schema": {"type": ["string", "null"], "default": "true"},
+        "schema": {"type": ["string", "null"], "default": str(DEFAULT_VERIFY).lower()},
         "description": "true (the default), false, or the path of a CA bundle file on the workers.",
     },
     "api_key": {

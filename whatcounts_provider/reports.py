@@ -23,9 +23,9 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal, Protocol
 
-from whatcounts_provider._source import safe_uri
 from whatcounts_provider.exceptions import WhatCountsIncompleteRunError, WhatCountsInputError
 from whatcounts_provider.phone import mask_phone
+from whatcounts_provider.storage import comparable, safe_uri
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ def merge_stop_reports(
             continue
         report["chunks_reported"] += 1
         source = record.get("source")
-        reported_sources.append(_key(source) if source is not None else None)
+        reported_sources.append(comparable(source) if source is not None else None)
         if isinstance(record.get("map_index"), int):
             map_indexes.append(record["map_index"])
         _add(report, record, source)
@@ -120,26 +120,17 @@ def _expected(expected: Any) -> tuple[int, list[str | None] | None]:
             "expected must be what was mapped (the list of chunk inputs) or the number of chunks, "
             f"got {type(expected).__name__}"
         )
-    keys = [_chunk_key(item) for item in expected]
+    keys = [_chunkcomparable(item) for item in expected]
     return len(keys), keys
 
 
-def _chunk_key(item: Any) -> str | None:
+def _chunkcomparable(item: Any) -> str | None:
     """The comparable location of one mapped chunk input, or None when it has none."""
     if isinstance(item, Mapping):
         item = item.get("source")
     if item is None or isinstance(item, (bool, int, float, list, tuple, set, Mapping)):
         return None
-    return _key(item)
-
-
-def _key(location: Any) -> str:
-    """Locations compared as the records show them: no credentials, ``file://`` as a plain path."""
-    text = safe_uri(str(location))
-    if text.startswith("file://"):
-        text = text[len("file://") :]
-        text = text[len("localhost") :] if text.startswith("localhost/") else text
-    return text
+    return comparable(item)
 
 
 def _unusable(record: Any) -> str | None:
@@ -300,11 +291,7 @@ def _push(push_to: XComPusher | Literal["current"] | None, report: dict[str, Any
 
 def _current_ti() -> Any:
     """The running task's ``ti``, or None outside a task."""
-    try:
-        from airflow.sdk import get_current_context
-    except ImportError:  # Airflow 2.11
-        from airflow.operators.python import get_current_context  # type: ignore[no-redef,attr-defined,unused-ignore]
-    from whatcounts_provider._compat import AirflowException
+    from whatcounts_provider._compat import AirflowException, get_current_context
 
     try:
         return get_current_context()["ti"]

@@ -1,6 +1,7 @@
-"""Public data types: the resolved connection settings and the outcome of one opt-out.
+"""The provider's vocabulary: statuses, one input row, the outcome of one opt-out, the settings.
 
-Both are plain frozen dataclasses, safe to import anywhere (no ``requests``, no Airflow).
+Safe to import anywhere: no ``requests``, no Airflow. Every other module takes these names from
+here; none defines a status, a status set or a settings default of its own.
 """
 
 from __future__ import annotations
@@ -8,24 +9,45 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
-#: What became of one input of a bulk run.
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from whatcounts_provider.exceptions import WhatCountsError
+
+#: What became of one input.
 #: ``stopped``: WhatCounts confirmed the stop. ``not_subscribed``: WhatCounts says the phone has
-#: no subscription on that sender code (so it no longer texts it). ``invalid``: bad phone or
-#: sender code, never sent. ``failed``: no final answer after the retries, or an API error.
+#: no subscription on that sender code (so it no longer texts it). ``invalid``: bad phone, sender
+#: code or row, never sent. ``failed``: no final answer after the retries, or an API error.
 #: ``duplicate``: the same (phone, sender code) pair as an earlier input, not sent again.
-#: ``already_done``: an earlier try honoured this pair (``already_done=``), not sent.
+#: ``already_done``: an earlier try of the task instance honoured this pair, not sent.
 Status = Literal["stopped", "not_subscribed", "invalid", "failed", "duplicate", "already_done"]
 
+#: WhatCounts' final answers: either way that sender code no longer texts the phone. A pair with
+#: one of these in its receipts is not sent again by a later try of the same DAG run.
+HONOURED_STATUSES: frozenset[Status] = frozenset({"stopped", "not_subscribed"})
+#: Statuses whose timing counts against the deadline: honoured, or still failing.
+DEADLINE_STATUSES: frozenset[Status] = HONOURED_STATUSES | {"failed"}
+#: Statuses a receipt may carry: every status but ``already_done`` (an earlier receipt covers it).
+RECEIPT_STATUSES: frozenset[Status] = frozenset(
+    {"stopped", "not_subscribed", "invalid", "failed", "duplicate"}
+)
+
+# Settings defaults: the hook falls back to these, and the connection form shows them.
 DEFAULT_API_VERSION = "v1"
-DEFAULT_CONNECT_TIMEOUT = 10.0
-DEFAULT_READ_TIMEOUT = 30.0
+DEFAULT_CONNECT_TIMEOUT: float = 10
+DEFAULT_READ_TIMEOUT: float = 30
 DEFAULT_MAX_RETRIES = 5
 DEFAULT_REGION = "US"
+DEFAULT_VERIFY: bool | str = True
 DEFAULT_RETRY_BACKOFF_INITIAL = 0.5
-DEFAULT_RETRY_BACKOFF_MAX = 30.0
-DEFAULT_RETRY_AFTER_MAX = 60.0
+DEFAULT_RETRY_BACKOFF_MAX: float = 30
+DEFAULT_RETRY_AFTER_MAX: float = 60
+
+#: The hook's keyword settings (``WhatCountsHook(timeout=...)``, the operators' ``hook_params``);
+#: each overrides the connection extra of the same name.
+HOOK_SETTINGS = ("timeout", "max_retries", "retry_backoff_initial", "retry_backoff_max", "retry_after_max")
 
 # Longest text kept from a non-JSON input (its repr); a phone cell is never near this long.
 _INPUT_REPR_LIMIT = 200
@@ -46,7 +68,7 @@ class WhatCountsSettings:
     read_timeout: float = DEFAULT_READ_TIMEOUT
     max_retries: int = DEFAULT_MAX_RETRIES
     default_region: str = DEFAULT_REGION
-    verify: bool | str = True
+    verify: bool | str = DEFAULT_VERIFY
     #: First backoff in seconds; doubles per attempt up to ``retry_backoff_max``, plus jitter.
     retry_backoff_initial: float = DEFAULT_RETRY_BACKOFF_INITIAL
     retry_backoff_max: float = DEFAULT_RETRY_BACKOFF_MAX
@@ -56,35 +78,68 @@ class WhatCountsSettings:
     api_key: str | None = field(default=None, repr=False)
 
 
+class Row(NamedTuple):
+    """One input, carried unchanged from where it was read to its outcome and its receipt.
+
+    A named tuple: cheap for the millions of rows of a large file.
+
+    :param row: 1-based position in the input (for a file: among its records, header excluded).
+    :param input: the row as given, JSON-safe (see :func:`json_safe`): the receipt's ``input``.
+    :param phone: the phone as given (not yet validated).
+    :param sender_code: the sender code as given, or the default that applies to the row.
+    :param requested_at: when the opt-out was requested (aware UTC), or ``None``.
+    :param error: why the row is invalid before its phone is even looked at (no phone, not a
+        mapping, a bad ``requested_at``...), or ``None``. Such a row is never sent.
+    """
+
+    row: int
+    input: Any
+    phone: Any
+    sender_code: Any
+    requested_at: datetime | None = None
+    error: str | None = None
+
+
 @dataclass(frozen=True)
 class StopOutcome:
-    """What happened to one input of a bulk run (or to the one phone of a single stop).
+    """What happened to one input row.
 
-    :param phone: the normalised phone (``12065959696``), or ``None`` when the phone was invalid.
-        (``stop_sms_subscribers`` keeps its older form: the input as given for ``invalid``.)
+    :param row: the input, as read (:class:`Row`).
     :param status: see :data:`Status`.
+    :param phone: the normalised phone (``12065959696``), or ``None`` when it was invalid.
+        (``stop_sms_subscribers`` keeps its older form: the input as given for ``invalid``.)
+    :param sender_code: the validated sender code, or ``None`` when it was invalid.
     :param error: why it is ``invalid`` or ``failed``; phones masked, no secrets.
     :param response: WhatCounts' JSON record for ``stopped``, else ``None``.
-    :param index: the input's 0-based position in what was given.
-    :param input: the phone as given, made JSON-safe (see :func:`json_safe`).
-    :param sender_code: the validated sender code, or ``None`` when it was invalid.
     :param attempts: HTTP requests sent for this input, retries included (0 if never sent).
     :param permanent: for ``failed``: WhatCounts' answer is final (no subscription with
         ``missing_ok=False``), so a task retry would get the same answer.
+    :param cause: the exception behind ``invalid`` or ``failed``, when there was one (the
+        single-phone paths raise it); never serialised.
     """
 
-    phone: Any
+    row: Row
     status: Status
+    phone: Any = None
+    sender_code: str | None = None
     error: str | None = None
     response: dict[str, Any] | None = None
-    index: int = 0
-    input: Any = None
-    sender_code: str | None = None
     attempts: int = 0
     permanent: bool = False
+    cause: WhatCountsError | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def index(self) -> int:
+        """The input's 0-based position in what was given."""
+        return self.row.row - 1
+
+    @property
+    def input(self) -> Any:
+        """The input as given, JSON-safe."""
+        return self.row.input
 
     def as_dict(self) -> dict[str, Any]:
-        """The outcome as a JSON-safe dict (for receipts and XCom)."""
+        """The outcome as a JSON-safe dict (for XCom)."""
         return {
             "index": self.index,
             "input": self.input,

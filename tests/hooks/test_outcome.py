@@ -12,7 +12,7 @@ from whatcounts_provider.exceptions import (
     SmsSubscriberNotFoundError,
 )
 from whatcounts_provider.hooks.whatcounts import WhatCountsHook
-from whatcounts_provider.types import StopOutcome, WhatCountsSettings, json_safe
+from whatcounts_provider.types import Row, StopOutcome, WhatCountsSettings, json_safe
 
 URL = "https://mail.example.com/rest/sms/stopSubscriberSend/12065959696/2065551212"
 NO_SUBSCRIPTION = {"error": "An error occurred processing STOP sends for phone [12065959696] realmId [10]"}
@@ -29,13 +29,14 @@ def test_the_outcome_carries_the_normalised_pair_and_the_attempts(conn, requests
     requests_mock.post(URL, [{"status_code": 503, "json": {}}, {"json": {"id": 7}}])
     outcome = WhatCountsHook().stop_sms_subscriber_outcome("+1 (206) 595-9696", 2065551212)
     assert outcome == StopOutcome(
-        "12065959696",
+        Row(1, "+1 (206) 595-9696", "+1 (206) 595-9696", 2065551212),
         "stopped",
+        phone="12065959696",
         response={"id": 7},
-        input="+1 (206) 595-9696",
         sender_code="2065551212",
         attempts=2,
     )
+    assert (outcome.input, outcome.index) == ("+1 (206) 595-9696", 0)
     assert requests_mock.call_count == 2
 
 
@@ -69,7 +70,8 @@ def test_the_settings_type_is_public(conn):
 
 
 def test_as_dict_has_the_receipt_keys_and_dumps():
-    outcome = StopOutcome(None, "invalid", error="bad", index=3, input=json_safe({1: {2}}), sender_code="A1")
+    row = Row(4, json_safe({1: {2}}), None, "A1", error="bad")
+    outcome = StopOutcome(row, "invalid", error="bad", sender_code="A1")
     record = outcome.as_dict()
     assert list(record) == [
         "index",

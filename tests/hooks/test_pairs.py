@@ -17,9 +17,10 @@ import pytest
 
 from whatcounts_provider.exceptions import WhatCountsAuthError, WhatCountsConfigError
 from whatcounts_provider.hooks import _bulk
+from whatcounts_provider.hooks._outcomes import Job, Sorter
 from whatcounts_provider.hooks.whatcounts import WhatCountsHook
 from whatcounts_provider.phone import normalize_phone
-from whatcounts_provider.types import StopOutcome
+from whatcounts_provider.types import Row, StopOutcome
 
 REALM = "pairs-realm"
 PASSWORD = "pairs-Pa55word"
@@ -280,30 +281,34 @@ def test_one_rate_cap_covers_every_sender_code(whatcounts_conn_env):
 # --- the parts on their own ----------------------------------------------------------------------
 
 
-def sorter(**kwargs: Any) -> _bulk.Sorter:
-    return _bulk.Sorter(normalize_phone, **kwargs)
+def sorter(**kwargs: Any) -> Sorter:
+    return Sorter(normalize_phone, **kwargs)
+
+
+def row(number: int, phone: Any, code: Any) -> Row:
+    return Row(number, phone, phone, code)
 
 
 def test_sorter_sends_each_distinct_normalised_pair_once():
     sort = sorter().sort
-    results = [
-        sort(i, item)
-        for i, item in enumerate(
-            [("+1 206 595 9696", "A1"), ("2065959696", "A1"), ("2065959696", "B2"), (12065959696, "A1")]
-        )
+    rows = [
+        row(1, "+1 206 595 9696", "A1"),
+        row(2, "2065959696", "A1"),
+        row(3, "2065959696", "B2"),
+        row(4, 12065959696, "A1"),
     ]
-    assert results[0] == (0, "+1 206 595 9696", "12065959696", "A1")
-    assert results[1] == StopOutcome(
-        "12065959696", "duplicate", index=1, input="2065959696", sender_code="A1"
-    )
-    assert results[2] == (2, "2065959696", "12065959696", "B2")
+    results = [sort(r) for r in rows]
+    assert results[0] == Job(rows[0], "12065959696", "A1")
+    assert results[1] == StopOutcome(rows[1], "duplicate", "12065959696", "A1")
+    assert (results[1].index, results[1].input) == (1, "2065959696")
+    assert results[2] == Job(rows[2], "12065959696", "B2")
     assert isinstance(results[3], StopOutcome)
     assert results[3].status == "duplicate"
 
 
 def test_sorter_reports_already_done_pairs_once_then_duplicates():
     sort = sorter(already_done={("12065959696", "A1")}).sort
-    first, second = sort(0, ("2065959696", "A1")), sort(1, ("2065959696", "A1"))
+    first, second = sort(row(1, "2065959696", "A1")), sort(row(2, "2065959696", "A1"))
     assert isinstance(first, StopOutcome)
     assert first.status == "already_done"
     assert isinstance(second, StopOutcome)
@@ -311,42 +316,56 @@ def test_sorter_reports_already_done_pairs_once_then_duplicates():
 
 
 def test_sorter_names_both_problems_of_a_row():
-    outcome = sorter().sort(7, ("nope", "a/b"))
+    outcome = sorter().sort(row(8, "nope", "a/b"))
     assert isinstance(outcome, StopOutcome)
     assert (outcome.status, outcome.phone, outcome.sender_code, outcome.index) == ("invalid", None, None, 7)
     assert "phone" in (outcome.error or "")
     assert "sender_code" in (outcome.error or "")
 
 
-def job(index: int) -> _bulk.Job:
-    return (index, str(index), f"1206{2_000_000 + index}", "A1")
+def test_sorter_never_sends_a_row_that_came_with_an_error_and_keeps_its_reason():
+    outcome = sorter().sort(
+        Row(3, {"phone": "2065959696"}, "2065959696", "A1", error="row 3 has a bad requested_at")
+    )
+    assert isinstance(outcome, StopOutcome)
+    assert (outcome.status, outcome.phone, outcome.sender_code, outcome.error) == (
+        "invalid", None, "A1", "row 3 has a bad requested_at",
+    )  # fmt: skip
 
 
-def stopped(job: _bulk.Job) -> StopOutcome:
-    return StopOutcome(job[2], "stopped", index=job[0], sender_code=job[3])
+def job(index: int) -> Job:
+    return Job(Row(index + 1, str(index), str(index), "A1"), f"1206{2_000_000 + index}", "A1")
 
 
-class ListSorter(_bulk.Sorter):
-    """Every item is already a job: tests the window without phone parsing."""
+def stopped(job: Job) -> StopOutcome:
+    return StopOutcome(job.row, "stopped", job.phone, job.sender_code)
+
+
+class ListSorter(Sorter):
+    """Every row is already a job: tests the window without phone parsing."""
 
     def __init__(self) -> None:
         super().__init__(normalize_phone)
 
-    def sort(self, index: int, item: object) -> _bulk.Job | StopOutcome:
-        return job(index)
+    def sort(self, row: Row) -> Job | StopOutcome:
+        return job(row.row - 1)
+
+
+def rows(count: int) -> list[Row]:
+    return [Row(n, n, n, "A1") for n in range(1, count + 1)]
 
 
 def test_run_keeps_at_most_two_windows_of_work_in_flight_and_runs_each_job_once():
     started: list[int] = []
     lock = threading.Lock()
 
-    def stop_one(item: _bulk.Job) -> StopOutcome:
+    def stop_one(item: Job) -> StopOutcome:
         with lock:
-            started.append(item[0])
+            started.append(item.row.row - 1)
         return stopped(item)
 
     ahead = []
-    outcomes = _bulk.run(range(100), ListSorter(), stop_one, workers=4, cancelled=threading.Event())
+    outcomes = _bulk.run(rows(100), ListSorter(), stop_one, workers=4, cancelled=threading.Event())
     for consumed, outcome in enumerate(outcomes, start=1):
         with lock:
             ahead.append(len(started) - consumed)
@@ -356,10 +375,10 @@ def test_run_keeps_at_most_two_windows_of_work_in_flight_and_runs_each_job_once(
 
 
 def test_run_propagates_a_fatal_error_from_a_job():
-    def stop_one(item: _bulk.Job) -> StopOutcome:
-        if item[0] == 3:
+    def stop_one(item: Job) -> StopOutcome:
+        if item.row.row == 4:
             raise PermissionError("stop everything")
         return stopped(item)
 
     with pytest.raises(PermissionError):
-        list(_bulk.run(range(10), ListSorter(), stop_one, workers=2, cancelled=threading.Event()))
+        list(_bulk.run(rows(10), ListSorter(), stop_one, workers=2, cancelled=threading.Event()))

@@ -15,7 +15,9 @@ import requests
 
 from whatcounts_provider.exceptions import WhatCountsCancelledError, WhatCountsConfigError
 from whatcounts_provider.hooks import _settings
-from whatcounts_provider.hooks._retry import Answer, RetryPolicy, Tally
+from whatcounts_provider.hooks._answers import Reply
+from whatcounts_provider.hooks._client import transient
+from whatcounts_provider.hooks._retry import FinalAnswer, RetryPolicy, Tally, TransientError
 from whatcounts_provider.hooks._settings import resolve_settings
 from whatcounts_provider.hooks.whatcounts import WhatCountsHook
 
@@ -55,21 +57,21 @@ def policy(fake_clock: FakeClock, log: Lines | None = None, **knobs: Any) -> Ret
     )
 
 
-def response(status: int, body: object = None, **headers: str) -> requests.Response:
-    answer = requests.Response()
-    answer.status_code = status
-    answer._content = json.dumps(body if body is not None else {}).encode()
-    answer.headers.update(headers)
-    return answer
+def response(status: int, body: object = None, **headers: str) -> Reply:
+    return Reply(status, headers, json.dumps(body if body is not None else {}).encode())
 
 
-def script(*outcomes: requests.Response | Exception):
-    """An ``attempt`` callable giving these outcomes in turn; ``.calls`` counts the attempts."""
+def script(*outcomes: Reply | Exception):
+    """An ``attempt`` callable giving these outcomes in turn; ``.calls`` counts the attempts.
+
+    A network failure is raised as the client raises it (:func:`transient`)."""
     queue = list(outcomes)
 
-    def attempt() -> requests.Response:
+    def attempt() -> Reply:
         attempt.calls += 1  # type: ignore[attr-defined]
         outcome = queue.pop(0)
+        if isinstance(outcome, (requests.ConnectionError, requests.Timeout)):
+            raise transient(outcome)
         if isinstance(outcome, Exception):
             raise outcome
         return outcome
@@ -102,7 +104,7 @@ def test_a_zero_backoff_retries_at_once(fake_clock):
     answer = retry.send(
         script(response(503), response(503), response(200)), throttle=fake_clock.throttle(), label=label
     )
-    assert answer.response.status_code == 200
+    assert answer.reply.status == 200
     assert fake_clock.sleeps == [0.0, 0.0]
 
 
@@ -117,8 +119,8 @@ def test_transient_answers_are_retried_with_the_computed_waits(fake_clock):
 
     answer = retry.send(attempt, throttle=fake_clock.throttle(), label=label, tally=tally)
 
-    assert answer == Answer(answer.response)
-    assert answer.response.json() == {"id": 1}
+    assert answer == FinalAnswer(answer.reply)
+    assert answer.reply.json() == {"id": 1}
     assert fake_clock.sleeps == [0.75, 1.25, 2.25]
     assert (attempt.calls, tally.attempts, retry.retries) == (4, 4, 3)
     assert log.lines[0] == f"{label()}: HTTP 503 on attempt 1; retrying in 0.75 s"
@@ -138,7 +140,7 @@ def test_a_final_answer_is_returned_after_one_attempt(fake_clock, final):
     retry = policy(fake_clock)
     tally = Tally()
     answer = retry.send(script(final), throttle=fake_clock.throttle(), label=label, tally=tally)
-    assert answer == Answer(final, gave_up_after=None)
+    assert answer == FinalAnswer(final, gave_up_after=None)
     assert (tally.attempts, retry.retries, fake_clock.sleeps) == (1, 0, [])
 
 
@@ -148,7 +150,7 @@ def test_when_attempts_run_out_the_last_transient_answer_is_returned_with_the_co
     answer = retry.send(
         script(*[response(503)] * 3), throttle=fake_clock.throttle(), label=label, tally=tally
     )
-    assert answer.response.status_code == 503
+    assert answer.reply.status == 503
     assert answer.gave_up_after == 3
     assert (tally.attempts, retry.retries) == (3, 2)
 
@@ -157,8 +159,9 @@ def test_network_failures_are_retried_then_re_raised_with_the_tally_complete(fak
     retry = policy(fake_clock, attempts=3)
     tally = Tally()
     attempt = script(requests.ConnectionError("refused"), requests.ReadTimeout(), requests.ConnectTimeout())
-    with pytest.raises(requests.ConnectTimeout):
+    with pytest.raises(TransientError) as raised:
         retry.send(attempt, throttle=fake_clock.throttle(), label=label, tally=tally)
+    assert isinstance(raised.value.cause, requests.ConnectTimeout)
     assert (tally.attempts, retry.retries) == (3, 2)
     assert fake_clock.sleeps == [0.75, 1.25]
 
@@ -166,7 +169,7 @@ def test_network_failures_are_retried_then_re_raised_with_the_tally_complete(fak
 def test_a_tls_failure_is_not_retried(fake_clock):
     retry = policy(fake_clock)
     tally = Tally()
-    with pytest.raises(requests.exceptions.SSLError):
+    with pytest.raises(TransientError) as raised:
         retry.send(
             script(requests.exceptions.SSLError("bad cert")),
             throttle=fake_clock.throttle(),
@@ -174,6 +177,7 @@ def test_a_tls_failure_is_not_retried(fake_clock):
             tally=tally,
         )
     assert (tally.attempts, retry.retries) == (1, 0)
+    assert isinstance(raised.value.cause, requests.exceptions.SSLError)
 
 
 def test_any_other_exception_is_not_retried(fake_clock):
@@ -211,7 +215,7 @@ def test_retry_after_replaces_the_backoff_and_pauses_the_whole_run(fake_clock, s
     attempts_at: list[float] = []
     outcomes = [response(status, **{"Retry-After": "7"}), response(200)]
 
-    def attempt() -> requests.Response:
+    def attempt() -> Reply:
         attempts_at.append(fake_clock.now)
         return outcomes.pop(0)
 
@@ -325,3 +329,29 @@ def test_a_cancelled_policy_does_not_retry(fake_clock):
     with pytest.raises(WhatCountsCancelledError, match="cancelled after HTTP 503 on attempt 1"):
         retry.send(attempt, throttle=fake_clock.throttle(), label=label, tally=tally)
     assert (attempt.calls, tally.attempts, retry.retries, fake_clock.sleeps) == (1, 1, 0, [])
+
+
+# --- the decision alone (no loop, no sleep) ----------------------------------------------------
+
+
+def test_decide_retries_a_transient_answer_with_the_backoff_and_stops_at_the_budget(fake_clock):
+    retry = policy(fake_clock)
+    assert retry.decide(1, 6, reply=response(503)).delay == 0.75
+    assert retry.decide(1, 6, reply=response(503)).reason == "HTTP 503"
+    assert retry.decide(6, 6, reply=response(503)).retry is False
+    assert retry.decide(1, 6, reply=response(500, NO_SUBSCRIPTION)).retry is False
+    assert fake_clock.sleeps == [], "deciding never waits"
+
+
+def test_decide_follows_retry_after_and_asks_every_worker_to_pause(fake_clock):
+    decision = policy(fake_clock, retry_after_max=10).decide(
+        1, 6, reply=response(429, **{"Retry-After": "30"})
+    )
+    assert (decision.retry, decision.delay, decision.pause) == (True, 10, 10)
+    assert decision.note == " (Retry-After 30 s capped to 10 s)"
+
+
+def test_decide_never_retries_a_permanent_network_failure(fake_clock):
+    retry = policy(fake_clock)
+    assert retry.decide(1, 6, error=transient(requests.exceptions.SSLError("bad cert"))).retry is False
+    assert retry.decide(1, 6, error=transient(requests.ConnectionError("refused"))).retry is True

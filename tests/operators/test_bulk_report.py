@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from whatcounts_provider.inputs import Row, coerce_list
-from whatcounts_provider.operators._bulk_report import BulkSummary, Progress
-from whatcounts_provider.types import StopOutcome
+from whatcounts_provider.engine.progress import Progress
+from whatcounts_provider.engine.record import BulkSummary
+from whatcounts_provider.inputs import coerce_list
+from whatcounts_provider.types import Row, StopOutcome
 
 SENDER = "2065551212"
 
@@ -55,29 +56,38 @@ def test_phones_rejects_anything_else_with_a_hint(value):
         coerce_list(value, "phones")
 
 
-def outcome(index: int, status: str, phone: str | None, code: str | None = SENDER, **kw) -> StopOutcome:
-    return StopOutcome(phone, status, index=index, sender_code=code, **kw)  # type: ignore[arg-type]
+def outcome(
+    given: object,
+    status: str,
+    phone: str | None,
+    code: str | None = SENDER,
+    *,
+    row_code: object = SENDER,
+    error: str | None = None,
+    **kw,
+) -> StopOutcome:
+    number = len(TABLE) + 1
+    row = Row(number, given, given, row_code)
+    return StopOutcome(row, status, phone=phone, sender_code=code, error=error, **kw)  # type: ignore[arg-type]
 
 
-def row(number: int, given: object, code: object = SENDER) -> Row:
-    return Row(number, given, given, code)
-
-
-TABLE = [
-    (outcome(0, "stopped", "12065959696", response={}), row(1, "2065959696"), None),
-    (outcome(1, "not_subscribed", "12065959697"), row(2, "2065959697"), None),
-    (outcome(2, "invalid", None, None), row(3, "bad"), "phone '***' is invalid"),
-    (outcome(3, "failed", "12065959698"), row(4, "2065959698"), "HTTP 503"),
-    (outcome(4, "duplicate", "12065959696"), row(5, "12065959696"), None),
-    (outcome(5, "already_done", "12065959690"), row(6, "2065959690"), None),
-    (outcome(6, "stopped", "12065959699", code="88555", response={}), row(7, "2065959699", "88555"), None),
-]
+TABLE: list[StopOutcome] = []
+for _args, _kw in [
+    (("2065959696", "stopped", "12065959696"), {"response": {}}),
+    (("2065959697", "not_subscribed", "12065959697"), {}),
+    (("bad", "invalid", None, None), {"error": "phone '***' is invalid"}),
+    (("2065959698", "failed", "12065959698"), {"error": "HTTP 503"}),
+    (("12065959696", "duplicate", "12065959696"), {}),
+    (("2065959690", "already_done", "12065959690"), {}),
+    (("2065959699", "stopped", "12065959699", "88555"), {"row_code": "88555", "response": {}}),
+]:
+    TABLE.append(outcome(*_args, **_kw))
 
 
 def summed(form: str) -> BulkSummary:
     summary = BulkSummary(form=form, sender_code=SENDER if form == "phones" else None, receipts="file:///r")
-    for item, given, error in TABLE:
-        summary.add(item, given, error, late=item.index == 1)
+    for item in TABLE:
+        summary.add(item, late=item.index == 1)
     return summary
 
 

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 from tests.helpers import ROOT, SENDER, make_context, phones
 from tests.operators.bulk_crash_task import IDENTITY
 from whatcounts_provider.operators.sms import BulkStopSmsSubscriberOperator
-from whatcounts_provider.receipts import ReceiptsFolder, is_part_name, iter_receipts
+from whatcounts_provider.receipts import is_part_name, iter_receipts
+from whatcounts_provider.storage import Location
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -32,7 +33,7 @@ FINAL = ("stopped", "not_subscribed")
 
 
 def parts(location: str) -> list[str]:
-    return [name for _, name in ReceiptsFolder.of(location).files() if is_part_name(name)]
+    return [name for _, name in Location.of(location).files() if is_part_name(name)]
 
 
 def crash_then_resume(emulator, location: str, record_property) -> None:

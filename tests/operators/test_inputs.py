@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from typing import Any
 
 import pytest
 
 from whatcounts_provider.exceptions import WhatCountsError, WhatCountsInputError
-from whatcounts_provider.inputs import InFlight, Row, check_input_form, json_safe, read_rows
+from whatcounts_provider.inputs import check_input_form, read_rows
+from whatcounts_provider.types import Row, json_safe
 
 SENDER = "2065551212"
+WHEN = datetime(2026, 11, 20, 10, tzinfo=timezone.utc)  # "2026-11-20T10:00:00Z", parsed
 
 
 def rows_of(**kwargs: Any) -> list[Row]:
@@ -126,7 +129,7 @@ def expected_rows(default: Any) -> list[Row]:
     not_mapping = "not a mapping with 'phone' and 'sender_code'"
     return [
         Row(1, ROWS[0], "12065959696", "11111"),
-        Row(2, ROWS[1], 2065550000, default, "2026-11-20T10:00:00Z", None if default else f"row 2 {no_code}"),
+        Row(2, ROWS[1], 2065550000, default, WHEN, None if default else f"row 2 {no_code}"),
         Row(3, ROWS[2], "2065550101", default, None, None if default else f"row 3 {no_code}"),
         Row(4, ["2065550102", "33333"], None, default, error=f"row 4 is a list, {not_mapping}"),
         Row(5, "2065550103", None, default, error=f"row 5 is a str, {not_mapping}"),
@@ -153,7 +156,7 @@ def test_rows_form(default: Any, given: str) -> None:
     # A row with an error never carries a phone: nothing can be sent for it.
     assert all(row.phone is None for row in rows if row.error)
     if default is None:  # rows 2 and 3 have no sender code at all: invalid, phone withheld
-        want[1] = Row(2, ROWS[1], None, None, "2026-11-20T10:00:00Z", want[1].error)
+        want[1] = Row(2, ROWS[1], None, None, WHEN, want[1].error)
         want[2] = Row(3, ROWS[2], None, None, None, want[2].error)
     assert rows == want
 
@@ -232,15 +235,26 @@ def test_json_safe_survives_cycles_and_deep_nesting() -> None:
     json.dumps([row.input for row in rows])
 
 
-def test_in_flight_maps_outcome_indexes_back_to_rows_and_forgets_them() -> None:
-    rows = InFlight(read_rows(rows=(row for row in ROWS[:4]), sender_code=SENDER))
-    pairs = rows.pairs()
-    assert [next(pairs), next(pairs)] == [("12065959696", "11111"), (2065550000, SENDER)]
-    assert len(rows) == 2
-    assert rows.pop(1).requested_at == "2026-11-20T10:00:00Z"  # outcomes may come out of order
-    assert rows.pop(0).row == 1
-    assert len(rows) == 0
-    assert list(pairs) == [("2065550101", SENDER), (None, SENDER)]  # the list item: no phone to send
-    assert rows.pop(3).error == "row 4 is a list, not a mapping with 'phone' and 'sender_code'"
-    with pytest.raises(KeyError):
-        rows.pop(0)
+def test_rows_are_read_lazily_with_what_the_hook_needs_to_send_them() -> None:
+    """Each row carries its raw phone, its sender code and its requested_at; a row that cannot be
+    read that far (a list item) carries an error instead, and the stream does not stop there."""
+    read: list[Any] = []
+
+    def given() -> Any:
+        for row in ROWS[:4]:
+            read.append(row)
+            yield row
+
+    with read_rows(rows=given(), sender_code=SENDER) as stream:
+        first = next(iter(stream))
+        assert read == ROWS[:1]  # only what was asked for has been read
+        rest = list(stream)
+    rows = [first, *rest]
+    assert [(row.phone, row.sender_code) for row in rows[:2]] == [
+        ("12065959696", "11111"),
+        (2065550000, SENDER),
+    ]
+    assert rows[1].requested_at == WHEN  # parsed once, where it is read
+    assert rows[0].row == 1
+    assert [(row.phone, row.sender_code) for row in rows[2:]] == [("2065550101", SENDER), (None, SENDER)]
+    assert rows[3].error == "row 4 is a list, not a mapping with 'phone' and 'sender_code'"

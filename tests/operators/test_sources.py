@@ -7,12 +7,14 @@ import json
 import os
 import threading
 import tracemalloc
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from whatcounts_provider.exceptions import WhatCountsError, WhatCountsInputError, WhatCountsSourceError
-from whatcounts_provider.inputs import Row, read_rows
+from whatcounts_provider.inputs import read_rows
+from whatcounts_provider.types import Row
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -23,6 +25,7 @@ except ImportError:  # Airflow 2.11
     from airflow.io.path import ObjectStoragePath  # type: ignore[no-redef]
 
 SENDER = "2065551212"
+WHEN = datetime(2026, 11, 20, 10, tzinfo=timezone.utc)  # "2026-11-20T10:00:00Z", parsed
 
 
 def rows_of(**kwargs: Any) -> list[Row]:
@@ -61,7 +64,7 @@ def csv_rows(default: Any) -> list[Row]:
             record("+1 (206) 595-9696", "Doe, John", "11111", "2026-11-20T10:00:00Z"),
             "+1 (206) 595-9696",
             "11111",
-            "2026-11-20T10:00:00Z",
+            WHEN,
         ),
         Row(2, record("2065550000", "Roe", "", ""), "2065550000", default),
         Row(3, record("2065550101", "multi\nline", "22222"), "2065550101", "22222"),
@@ -95,7 +98,7 @@ def test_csv_source_with_default_column_names_and_no_operator_sender_code(tmp_pa
             {"phone": "2065550000", "sender_code": "", "requested_at": "2026-11-20", "phone (2)": "dup"},
             None,
             None,
-            "2026-11-20",
+            datetime(2026, 11, 20, tzinfo=timezone.utc),
             "row 1 has no sender_code and the operator has none",
         ),
         Row(
@@ -128,7 +131,7 @@ def jsonl_rows(default: Any) -> list[Row]:
             {"Mobile": "12065959696", "Code": "11111", "When": "2026-11-20T10:00:00Z"},
             "12065959696",
             "11111",
-            "2026-11-20T10:00:00Z",
+            WHEN,
         ),
         Row(2, {"Mobile": 2065550000}, 2065550000, default),
         Row(
@@ -291,7 +294,7 @@ def test_unreadable_file_fails_when_opened(tmp_path: Path, monkeypatch: pytest.M
     def refuse(*args: Any, **kwargs: Any) -> Any:
         raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr("whatcounts_provider._source.open", refuse, raising=False)
+    monkeypatch.setattr("whatcounts_provider.storage.open", refuse, raising=False)
     with pytest.raises(WhatCountsSourceError, match=f"source {path} cannot be read: permission denied"):
         read_rows(source=str(path), sender_code=SENDER)
 
@@ -395,7 +398,7 @@ def test_a_big_source_is_streamed_in_bounded_memory(tmp_path: Path, name: str, c
     finally:
         tracemalloc.stop()
     assert (first.row, first.phone, first.sender_code) == (1, "12062000000", SENDER)
-    assert (seen, last.row, last.requested_at) == (count, count, "2026-11-20T10:00:00Z")
+    assert (seen, last.row, last.requested_at) == (count, count, WHEN)
     assert last.phone == f"1206{2_000_000 + count - 1}"
     assert peak_at_first_row < 2 * 1024 * 1024
     assert peak < 20 * 1024 * 1024

@@ -15,9 +15,12 @@ import os
 import signal
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from whatcounts_provider.receipts import ReceiptsFolder, ReceiptWriter, TaskIdentity, task_instance_folder
+from whatcounts_provider.receipts import ReceiptWriter, TaskIdentity, task_instance_folder
+
+if TYPE_CHECKING:
+    from whatcounts_provider.storage import Location
 
 MAX_SECONDS = 120  # a bound of its own: the loop ends even if the test never kills it
 
@@ -54,7 +57,7 @@ def main() -> None:
     parser.add_argument("--gz", action="store_true")
     args = parser.parse_args()
     identity = TaskIdentity("crash_dag", "manual__2026-11-25T16:00:00+00:00", "stop", -1, 1)
-    folder: ReceiptsFolder = task_instance_folder(args.location, identity)
+    folder: Location = task_instance_folder(args.location, identity)
     writer = ReceiptWriter(folder, identity, max_receipts=args.batch, background=False, compress=args.gz)
     padding = "x" * 500  # large parts: the kill is likelier to land inside a write
     real_fdopen = os.fdopen

@@ -8,9 +8,12 @@ import os
 import socket
 import threading
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from whatcounts_provider.receipts import ReceiptsFolder, TaskIdentity, is_part_name
+from whatcounts_provider.receipts import TaskIdentity, is_part_name
+
+if TYPE_CHECKING:
+    from whatcounts_provider.storage import Location
 
 S3_CONN_ID = "receipts_s3"
 BUCKET = "receipts"
@@ -78,5 +81,5 @@ def stop_fields(row: int, **extra: Any) -> dict[str, Any]:
     }
 
 
-def part_files(folder: ReceiptsFolder) -> list[str]:
+def part_files(folder: Location) -> list[str]:
     return [name for _, name in folder.files() if is_part_name(name)]

@@ -23,13 +23,13 @@ import pytest
 
 from tests.receipts.support import S3_CONN_ID, aws_connection
 from whatcounts_provider.receipts import (
-    ReceiptsFolder,
     TaskIdentity,
     completed_pairs,
     is_part_name,
     iter_receipts,
     task_instance_folder,
 )
+from whatcounts_provider.storage import Location
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -76,7 +76,7 @@ def kill(proc: subprocess.Popen[str]) -> None:
 
 def assert_only_whole_parts(location: str, whole_parts: int | None) -> None:
     """Every part visible holds BATCH whole receipts, numbered without a gap."""
-    folder = ReceiptsFolder.of(location)
+    folder = Location.of(location)
     parts = [name for _, name in folder.files() if is_part_name(name)]
     if whole_parts is not None:
         assert len(parts) == whole_parts

@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 
 from tests.receipts.support import refuse_non_loopback
 from whatcounts_provider.receipts import (
-    ReceiptsFolder,
     TaskIdentity,
     decode_component,
     encode_component,
@@ -19,6 +18,7 @@ from whatcounts_provider.receipts import (
     task_instance_folder,
     task_instance_parts,
 )
+from whatcounts_provider.storage import Location
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -114,18 +114,17 @@ def test_identity_from_a_task_instance() -> None:
 
 def test_every_location_form_gives_the_same_local_folder(tmp_path: Path) -> None:
     identity = TaskIdentity("d", "manual__x:y", "t", -1, 1)
-    from whatcounts_provider.receipts._location import object_storage_path
 
     forms: list[Any] = [
         str(tmp_path),
         tmp_path,
         f"file://{tmp_path}",
-        object_storage_path(f"file://{tmp_path}"),
+        Location.of(f"file://{tmp_path}").object_storage_path(),
     ]
     uris = {task_instance_folder(form, identity).uri for form in forms}
     assert uris == {f"file://{tmp_path}/dag_id=d/run_id=manual__x%3Ay/task_id=t/map_index=-1"}
     folder = task_instance_folder(str(tmp_path), identity)
-    assert ReceiptsFolder.of(folder.uri) == folder  # the URI handed out reads back
+    assert Location.of(folder.uri) == folder  # the URI handed out reads back
 
 
 def test_an_s3_uri_keeps_its_connection_id(s3_location: str) -> None:
@@ -133,20 +132,19 @@ def test_an_s3_uri_keeps_its_connection_id(s3_location: str) -> None:
     folder = task_instance_folder(s3_location, identity)
     assert folder.uri == f"{s3_location}/dag_id=d/run_id=manual__x%3Ay/task_id=t/map_index=0"
     assert not folder.is_local
-    from whatcounts_provider.receipts._location import object_storage_path
 
-    assert task_instance_folder(object_storage_path(s3_location), identity) == folder
+    assert task_instance_folder(Location.of(s3_location).object_storage_path(), identity) == folder
 
 
 @pytest.mark.parametrize("bad", ["", "   ", "file://otherhost/x"])
 def test_bad_locations_are_refused(bad: str) -> None:
     with pytest.raises(ValueError, match="receipts_path"):
-        ReceiptsFolder.of(bad)
+        Location.of(bad, what="receipts_path")
 
 
 def test_a_location_of_the_wrong_type_is_refused() -> None:
     with pytest.raises(TypeError, match="receipts_path must be"):
-        ReceiptsFolder.of(42)
+        Location.of(42, what="receipts_path")
 
 
 def test_the_loopback_guard_refuses_other_addresses() -> None:

@@ -6,23 +6,28 @@ import gzip
 import json
 import threading
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from tests.receipts.support import IDENTITY, SENDER, FakeClock, part_files, stop_fields
 from whatcounts_provider import __version__
+from whatcounts_provider.deadline import parse_requested_at
+from whatcounts_provider.exceptions import ReceiptsError
 from whatcounts_provider.receipts import (
     RECEIPT_KEYS,
     SUMMARY_NAME,
-    ReceiptsError,
-    ReceiptsFolder,
     ReceiptWriter,
     is_part_name,
     iter_receipts,
     receipt_is_late,
     task_instance_folder,
 )
+from whatcounts_provider.receipts.runs import MARKER_NAME
+from whatcounts_provider.types import Row, StopOutcome
+
+if TYPE_CHECKING:
+    from whatcounts_provider.storage import Location
 
 
 def test_round_trip_every_status(location: str) -> None:
@@ -196,7 +201,7 @@ def test_background_thread_flushes_when_no_receipt_arrives(tmp_path: Any) -> Non
         assert done.wait(30), "the flush thread did not come back"
 
     folder = task_instance_folder(tmp_path, IDENTITY)
-    writer = ReceiptWriter(folder, IDENTITY, clock=clock, ticker=ticker)
+    writer = ReceiptWriter(folder, IDENTITY, clock=clock, ticker=ticker).start()
     assert done.wait(30)
     writer.add(stop_fields(1))
     for _ in range(3):
@@ -250,55 +255,41 @@ def test_local_writes_leave_no_temporary_files(tmp_path: Any) -> None:
         for row in range(1, 4):
             writer.add(stop_fields(row))
     names = sorted(p.name for p in tmp_path.rglob("*") if p.is_file())
-    assert len(names) == 4
-    assert names[-1] == SUMMARY_NAME
+    assert len(names) == 5
+    assert names[-2:] == [SUMMARY_NAME, MARKER_NAME]
     assert not [name for name in names if name.startswith(".")]
 
 
 def test_hook_outcomes_become_receipts(tmp_path: Any) -> None:
-    """The bulk hook's outcomes (attributes or mappings) map onto receipt lines; ``already_done``
+    """The hook's outcomes map onto receipt lines (the row's ``requested_at`` included); ``already_done``
     pairs get no receipt at all."""
 
-    class Outcome:
-        def __init__(self, **fields: Any) -> None:
-            self.__dict__.update(fields)
-
     api = {"id": 1, "phone": "12062000000"}
-    outcomes: list[Any] = [
-        Outcome(
-            index=0,
-            input="2062000000",
+    requested = "2026-11-24T10:00:00Z"
+    outcomes = [
+        StopOutcome(
+            Row(1, "2062000000", "2062000000", SENDER, parse_requested_at(requested)),
+            "stopped",
             phone="12062000000",
             sender_code=SENDER,
-            status="stopped",
-            error=None,
             response=api,
             attempts=2,
         ),
-        {
-            "index": 1,
-            "input": {"phone": "x"},
-            "phone": None,
-            "sender_code": None,
-            "status": "invalid",
-            "error": "bad phone",
-            "response": None,
-            "attempts": 0,
-        },
-        Outcome(
-            index=2,
-            input="2062000001",
+        StopOutcome(
+            Row(2, {"phone": "x"}, "x", None, parse_requested_at(requested), error="bad phone"),
+            "invalid",
+            error="bad phone",
+        ),
+        StopOutcome(
+            Row(3, "2062000001", "2062000001", SENDER, parse_requested_at(requested)),
+            "already_done",
             phone="12062000001",
             sender_code=SENDER,
-            status="already_done",
-            error=None,
-            response=None,
-            attempts=0,
         ),
     ]
     folder = task_instance_folder(tmp_path, IDENTITY)
     with ReceiptWriter(folder, IDENTITY, clock=FakeClock(), background=False) as writer:
-        written = [writer.add_outcome(o, requested_at="2026-11-24T10:00:00Z") for o in outcomes]
+        written = [writer.add_outcome(o) for o in outcomes]
     assert written[2] is None
     receipts = list(iter_receipts(tmp_path))
     assert [(r["row"], r["status"]) for r in receipts] == [(1, "stopped"), (2, "invalid")]
@@ -335,11 +326,11 @@ def test_a_failed_write_is_retried_under_the_same_name(
     tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     folder = task_instance_folder(tmp_path, IDENTITY)
-    writer = ReceiptWriter(folder, IDENTITY, max_receipts=2, background=False)
+    writer = ReceiptWriter(folder, IDENTITY, max_receipts=2, background=False).start()
     real_put = type(writer.folder).put
     attempts: list[str] = []
 
-    def flaky_put(self: ReceiptsFolder, name: str, data: bytes) -> None:
+    def flaky_put(self: Location, name: str, data: bytes) -> None:
         attempts.append(name)
         if len(attempts) == 1:
             raise OSError("the disk is full")

@@ -1,12 +1,15 @@
 """Classify WhatCounts answers: retry, or map to a result or a typed exception.
 
-This module is the only place that looks at an answer's status and body, so the single
-and bulk paths behave identically.
+This module is the only place that looks at an answer's status and body, so the single and bulk
+paths behave identically. It works on :class:`Reply`, a small view of an HTTP answer that any
+transport can build (``Reply.of`` builds one from a ``requests`` response).
 """
 
 from __future__ import annotations
 
+import json
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -18,9 +21,7 @@ from whatcounts_provider.exceptions import (
 from whatcounts_provider.phone import mask_phone
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
-
-    import requests
+    from collections.abc import Iterable, Mapping
 
 # Transient by nature; a plain 500 is transient too unless it is the documented answer below.
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -33,15 +34,48 @@ _BASIC_TOKEN = re.compile(r"(?i)\b(basic|bearer)\s+[A-Za-z0-9+/=._~-]+")
 _TAGS = re.compile(r"<[^>]*>")
 
 
-def is_retryable(response: requests.Response) -> bool:
+@dataclass(frozen=True)
+class Reply:
+    """One HTTP answer, as much of it as the provider reads.
+
+    :param status: the HTTP status code.
+    :param headers: the answer's headers (case-insensitive lookups are the transport's to offer).
+    :param content: the raw body.
+    :param url: the URL that was requested (its path holds the phone: never shown unmasked).
+    :param encoding: the body's charset from its headers, if any.
+    """
+
+    status: int
+    headers: Mapping[str, str]
+    content: bytes
+    url: str = ""
+    encoding: str | None = None
+
+    @classmethod
+    def of(cls, response: Any) -> Reply:
+        """The view of a ``requests.Response``."""
+        return cls(response.status_code, response.headers, response.content, response.url, response.encoding)
+
+    @property
+    def text(self) -> str:
+        return self.content.decode(self.encoding or "utf-8", errors="replace")
+
+    def json(self) -> Any:
+        """The body as JSON; raises ``ValueError`` when it is not (json finds UTF-8/16/32 itself)."""
+        if self.encoding:
+            return json.loads(self.text)
+        return json.loads(self.content)
+
+
+def is_retryable(reply: Reply) -> bool:
     """Whether another attempt may get a different answer."""
-    if response.status_code == 500:
-        return not _is_no_subscription(response)
-    return response.status_code in RETRYABLE_STATUSES
+    if reply.status == 500:
+        return not _is_no_subscription(reply)
+    return reply.status in RETRYABLE_STATUSES
 
 
 def parse_answer(
-    response: requests.Response,
+    reply: Reply,
     *,
     conn_id: str,
     realm: str,
@@ -53,13 +87,13 @@ def parse_answer(
     :param secrets: strings that must never appear in an exception (password, Basic token).
     :param gave_up_after: the number of attempts, when this answer is the last of exhausted retries.
     """
-    status = response.status_code
+    status = reply.status
     if 200 <= status < 300:
         try:
-            return response.json()
+            return reply.json()
         except ValueError:
             raise WhatCountsApiError(
-                f"expected a JSON answer, got {_content_type(response)}: {_excerpt(response.text, secrets)}",
+                f"expected a JSON answer, got {_content_type(reply)}: {_excerpt(reply.text, secrets)}",
                 status_code=status,
             ) from None
     if status in (401, 403):
@@ -68,14 +102,14 @@ def parse_answer(
             "check Login (the realm) and Password (the API password)",
             status_code=status,
         )
-    text = _excerpt(_error_text(response), secrets)
-    if status == 500 and _is_no_subscription(response):
+    text = _excerpt(_error_text(reply), secrets)
+    if status == 500 and _is_no_subscription(reply):
         raise SmsSubscriberNotFoundError(text, status_code=status)
     if 300 <= status < 400:
-        location = sanitize(response.headers.get("Location", "?"), secrets)  # its path holds the phone
+        location = sanitize(reply.headers.get("Location", "?"), secrets)  # its path holds the phone
         text = f"unexpected redirect to {location!r}; check the Site URL"
     elif status == 404:
-        text = f"{text} (no such endpoint at {_path_of(response)}; check the Site URL)"
+        text = f"{text} (no such endpoint at {_path_of(reply)}; check the Site URL)"
     if gave_up_after and gave_up_after > 1:
         text = f"{text} (gave up after {gave_up_after} attempts)"
     raise WhatCountsApiError(text, status_code=status)
@@ -101,24 +135,24 @@ def _excerpt(text: str, secrets: Iterable[str]) -> str:
     return sanitize(text, secrets) or "(empty body)"
 
 
-def _error_text(response: requests.Response) -> str:
+def _error_text(reply: Reply) -> str:
     """WhatCounts' own ``error`` text when the body is its JSON error shape, else the raw body."""
     try:
-        body = response.json()
+        body = reply.json()
     except ValueError:
-        return response.text
+        return reply.text
     error = body.get("error") if isinstance(body, dict) else None
-    return error if isinstance(error, str) else response.text
+    return error if isinstance(error, str) else reply.text
 
 
-def _is_no_subscription(response: requests.Response) -> bool:
-    return bool(_NO_SUBSCRIPTION.match(_error_text(response)))
+def _is_no_subscription(reply: Reply) -> bool:
+    return bool(_NO_SUBSCRIPTION.match(_error_text(reply)))
 
 
-def _content_type(response: requests.Response) -> str:
-    return response.headers.get("Content-Type", "no content type").split(";")[0]
+def _content_type(reply: Reply) -> str:
+    return reply.headers.get("Content-Type", "no content type").split(";")[0]
 
 
-def _path_of(response: requests.Response) -> str:
-    path = urlsplit(response.url).path or "/"
+def _path_of(reply: Reply) -> str:
+    path = urlsplit(reply.url).path or "/"
     return _DIGIT_RUN.sub(lambda m: mask_phone(m.group()), path)

@@ -1,27 +1,22 @@
-"""Bulk stops over (phone, sender code) pairs: checked one by one as they are read, sent by a
-bounded window of worker threads, one outcome per input."""
+"""Bulk stops: rows sorted one by one as they are read, jobs sent by a bounded window of worker
+threads, one outcome per row."""
 
 from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
-from whatcounts_provider.exceptions import (
-    InvalidPhoneNumberError,
-    InvalidSenderCodeError,
-    WhatCountsCancelledError,
-)
-from whatcounts_provider.phone import validate_sender_code
-from whatcounts_provider.types import StopOutcome, json_safe
+from whatcounts_provider.exceptions import WhatCountsCancelledError
+from whatcounts_provider.types import Row, StopOutcome
+
+if TYPE_CHECKING:
+    from whatcounts_provider.hooks._outcomes import Job, Sorter
 
 MAX_WORKERS_LIMIT = 64
 # How often a waiting run looks at the cancel flag; bounds how long a cancel takes to be seen.
 _CANCEL_POLL_SECONDS = 0.1
-
-#: One pair to send: (index, input as given (JSON-safe), normalised phone, validated code).
-Job = tuple[int, Any, str, str]
 
 
 def check_workers(max_workers: object) -> int:
@@ -40,72 +35,17 @@ def check_inputs(values: Any, name: str = "phones", what: str = "phone numbers")
     return checked
 
 
-def check_phone_list(phones: Any) -> Iterable[Any]:
-    return check_inputs(phones)
-
-
-class Sorter:
-    """Turn each input into a job to send or a final outcome; remembers the distinct pairs seen.
-
-    :param normalize: the hook's phone normaliser (connection's default region).
-    :param already_done: normalised pairs an earlier try honoured: reported, never sent.
-    """
-
-    def __init__(
-        self, normalize: Callable[[object], str], already_done: Container[tuple[str, str]] = ()
-    ) -> None:
-        self._normalize = normalize
-        self._already_done = already_done
-        # Distinct pairs as {code: {phone as int}}: ~70 bytes a pair instead of ~150 for a set
-        # of string tuples (a million distinct pairs is a realistic opt-out file). Normalised
-        # phones are digits that start with a country code, never with 0: int() loses nothing.
-        self._seen: dict[str, set[int]] = {}
-
-    def sort(self, index: int, item: object) -> Job | StopOutcome:
-        if isinstance(item, (str, bytes, Mapping)) or not isinstance(item, Sequence) or len(item) != 2:
-            return StopOutcome(
-                None,
-                "invalid",
-                error=f"input must be a (phone, sender_code) pair, got {_shape(item)}",
-                index=index,
-                input=json_safe(item),
-            )
-        raw_phone, raw_code = item
-        given = json_safe(raw_phone)
-        phone = code = None
-        errors = []
-        try:
-            phone = self._normalize(raw_phone)
-        except InvalidPhoneNumberError as exc:
-            errors.append(str(exc))
-        try:
-            code = validate_sender_code(raw_code)
-        except InvalidSenderCodeError as exc:
-            errors.append(str(exc))
-        if phone is None or code is None:
-            return StopOutcome(
-                phone, "invalid", error="; ".join(errors), index=index, input=given, sender_code=code
-            )
-        phones = self._seen.setdefault(code, set())
-        if int(phone) in phones:
-            return StopOutcome(phone, "duplicate", index=index, input=given, sender_code=code)
-        phones.add(int(phone))
-        if (phone, code) in self._already_done:
-            return StopOutcome(phone, "already_done", index=index, input=given, sender_code=code)
-        return (index, given, phone, code)
-
-
 def run(
-    items: Iterable[object],
+    rows: Iterable[Row],
     sorter: Sorter,
     stop_one: Callable[[Job], StopOutcome],
     *,
     workers: int,
     cancelled: threading.Event,
 ) -> Iterator[StopOutcome]:
-    """Yield one outcome per input: checked ones at once, sent ones as they complete.
+    """Yield one outcome per row: sorted-out ones at once, sent ones as they complete.
 
-    ``items`` is read lazily, and at most ``2 * workers`` jobs are queued or running at once, so
+    ``rows`` is read lazily, and at most ``2 * workers`` jobs are queued or running at once, so
     memory grows with the distinct pairs (for de-duplication), not with the input. Workers are
     daemon threads: a cancelled run returns at once, without waiting for requests in flight
     (they end by themselves within the read timeout, and their answers are dropped). An
@@ -117,11 +57,11 @@ def run(
     crew = _Crew(stop_one, workers)
     read = done = 0
     try:
-        for index, item in enumerate(items):
+        for row in rows:
             if cancelled.is_set():
                 raise WhatCountsCancelledError("cancelled")
             read += 1
-            sorted_ = sorter.sort(index, item)
+            sorted_ = sorter.sort(row)
             if isinstance(sorted_, StopOutcome):
                 done += 1
                 yield sorted_
@@ -196,9 +136,3 @@ class _Crew:
                 self._results.put((self._work(job), None))
             except BaseException as exc:  # handed to the run, which re-raises it
                 self._results.put((None, exc))
-
-
-def _shape(item: object) -> str:
-    if isinstance(item, Sequence) and not isinstance(item, (str, bytes)):
-        return f"a {type(item).__name__} of {len(item)}"
-    return type(item).__name__

@@ -1,16 +1,20 @@
-"""How one logical request is retried: a budget of attempts, capped backoff with jitter, Retry-After."""
+"""How one logical request is retried: a budget of attempts, capped backoff with jitter, Retry-After.
+
+:meth:`RetryPolicy.decide` says what to do after an attempt (a pure decision, apart from the
+jitter it draws); :meth:`RetryPolicy.send` is the loop that sends, asks, logs and waits.
+"""
 
 from __future__ import annotations
 
 import random
 import threading
-from typing import TYPE_CHECKING, Any, NamedTuple
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-import requests
 from urllib3.util import Retry
 
 from whatcounts_provider.exceptions import WhatCountsCancelledError
-from whatcounts_provider.hooks._answers import is_retryable
+from whatcounts_provider.hooks._answers import Reply, is_retryable
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -18,16 +22,42 @@ if TYPE_CHECKING:
     from whatcounts_provider.hooks._throttle import Throttle
     from whatcounts_provider.types import WhatCountsSettings
 
-# Worth another attempt. A TLS failure (SSLError, a ConnectionError) is not: a certificate
-# problem does not fix itself between attempts.
-_TRANSIENT_ERRORS = (requests.ConnectionError, requests.Timeout)
+
+class TransientError(Exception):
+    """An attempt got no answer, for a reason another attempt may not meet (connection refused,
+    dropped, timed out). The transport raises it around its own exception (``__cause__``)."""
+
+    def __init__(self, cause: BaseException, *, permanent: bool = False) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+        #: No other attempt will do better (a TLS failure: a certificate does not fix itself).
+        self.permanent = permanent
 
 
-class Answer(NamedTuple):
+@dataclass(frozen=True)
+class FinalAnswer:
     """The final answer to one logical request; ``gave_up_after`` is set when retries ran out."""
 
-    response: requests.Response
+    reply: Reply
     gave_up_after: int | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What to do after attempt ``number`` failed: retry after ``delay`` seconds, or stop.
+
+    :param retry: send again.
+    :param delay: seconds to wait first.
+    :param reason: what went wrong, for the log (``HTTP 503``, a transport description).
+    :param pause: seconds every worker of the run must wait (a ``Retry-After``), or None.
+    :param note: what the log should add (a capped ``Retry-After``).
+    """
+
+    retry: bool
+    delay: float = 0.0
+    reason: str = ""
+    pause: float | None = None
+    note: str = ""
 
 
 class Tally:
@@ -117,23 +147,43 @@ class RetryPolicy:
         base = min(self.backoff_max, self.backoff_initial * 2 ** (failed_attempt - 1))
         return float(base + self.backoff_initial * self._rand())
 
+    def decide(
+        self, number: int, budget: int, *, reply: Reply | None = None, error: TransientError | None = None
+    ) -> Decision:
+        """What to do after attempt ``number`` of ``budget`` got ``reply`` or failed with ``error``."""
+        if error is not None:
+            if error.permanent or number >= budget:
+                return Decision(retry=False)
+            return Decision(retry=True, delay=self.backoff(number), reason=self._describe(error.cause))
+        assert reply is not None
+        if not is_retryable(reply) or number >= budget:
+            return Decision(retry=False)
+        reason = f"HTTP {reply.status}"
+        asked = retry_after(reply)
+        if asked is None:
+            return Decision(retry=True, delay=self.backoff(number), reason=reason)
+        delay = min(asked, self.retry_after_max)
+        note = f" (Retry-After {asked:g} s capped to {self.retry_after_max:g} s)" if asked > delay else ""
+        return Decision(retry=True, delay=delay, reason=reason, pause=delay, note=note)
+
     def send(
         self,
-        attempt: Callable[[], requests.Response],
+        attempt: Callable[[], Reply],
         *,
         throttle: Throttle,
         label: Callable[[], str],
         tally: Tally | None = None,
         attempts: int | None = None,
-    ) -> Answer:
+    ) -> FinalAnswer:
         """Run ``attempt`` (one HTTP exchange) until its answer is final; return that answer.
 
+        :param attempt: sends once; raises :class:`TransientError` when no answer came.
         :param throttle: every attempt, retries included, takes a slot from it first.
         :param label: builds the masked description used in retry logs (only when needed).
         :param tally: counts this request's attempts, also when it raises.
         :param attempts: overrides the policy's budget (``test_connection`` uses 1).
-        :raises requests.ConnectionError, requests.Timeout: the last network failure, when
-            the budget ran out (or at once for a TLS failure).
+        :raises TransientError: the last network failure, when the budget ran out (or at once
+            for a permanent one).
         """
         budget = attempts or self.attempts
         tally = tally or Tally()
@@ -142,43 +192,40 @@ class RetryPolicy:
             number += 1
             tally.attempts += 1
             throttle.acquire()
+            reply = error = None
             try:
-                response = attempt()
-            except _TRANSIENT_ERRORS as exc:
-                if isinstance(exc, requests.exceptions.SSLError) or number >= budget:
-                    raise
-                reason, delay, note = self._describe(exc), self.backoff(number), ""
-            else:
-                if not is_retryable(response):
-                    return Answer(response)
-                if number >= budget:
-                    return Answer(response, gave_up_after=number)
-                reason = f"HTTP {response.status_code}"
-                delay, note = self._wait_for(response, number, throttle)
+                reply = attempt()
+            except TransientError as exc:
+                error = exc
+            decision = self.decide(number, budget, reply=reply, error=error)
+            if not decision.retry:
+                if error is not None:
+                    raise error
+                assert reply is not None
+                gave_up = number if is_retryable(reply) else None
+                return FinalAnswer(reply, gave_up_after=gave_up)
+            if decision.pause is not None:
+                throttle.pause(decision.pause)  # slow every worker, not only the one that was told
             if self._cancelled.is_set():
-                raise WhatCountsCancelledError(f"{label()}: cancelled after {reason} on attempt {number}")
+                raise WhatCountsCancelledError(
+                    f"{label()}: cancelled after {decision.reason} on attempt {number}"
+                )
             with self._lock:
                 self._retries += 1
             self._log.warning(
-                "%s: %s on attempt %d; retrying in %.2f s%s", label(), reason, number, delay, note
+                "%s: %s on attempt %d; retrying in %.2f s%s",
+                label(),
+                decision.reason,
+                number,
+                decision.delay,
+                decision.note,
             )
-            self._sleep(delay)
-
-    def _wait_for(self, response: requests.Response, number: int, throttle: Throttle) -> tuple[float, str]:
-        """The wait after a transient answer, and a note for the log when Retry-After was capped."""
-        asked = retry_after(response)
-        if asked is None:
-            return self.backoff(number), ""
-        delay = min(asked, self.retry_after_max)
-        throttle.pause(delay)  # slow every worker, not only the one that was told
-        if asked > self.retry_after_max:
-            return delay, f" (Retry-After {asked:g} s capped to {self.retry_after_max:g} s)"
-        return delay, ""
+            self._sleep(decision.delay)
 
 
-def retry_after(response: requests.Response) -> float | None:
+def retry_after(reply: Reply) -> float | None:
     """Seconds asked for by the answer's ``Retry-After`` header (seconds or HTTP date), if valid."""
-    header = response.headers.get("Retry-After")
+    header = reply.headers.get("Retry-After")
     if not header:
         return None
     try:

@@ -5,36 +5,28 @@ from __future__ import annotations
 import base64
 import threading
 import time
-from dataclasses import replace
-from functools import cached_property, partial
+from collections.abc import Iterable, Mapping, Sequence
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
-
-import requests
 
 from whatcounts_provider._compat import BaseHook, mask_secret
-from whatcounts_provider.exceptions import (
-    SmsSubscriberNotFoundError,
-    WhatCountsApiError,
-    WhatCountsAuthError,
-    WhatCountsCancelledError,
-    WhatCountsError,
-    WhatCountsTransportError,
-)
+from whatcounts_provider.exceptions import WhatCountsCancelledError, WhatCountsError
 from whatcounts_provider.get_provider_info import DEFAULT_CONN_ID
 from whatcounts_provider.hooks import _bulk, _form
-from whatcounts_provider.hooks._answers import parse_answer, sanitize
-from whatcounts_provider.hooks._retry import Answer, RetryPolicy, Tally
-from whatcounts_provider.hooks._session import build_session, describe_transport_error
+from whatcounts_provider.hooks._answers import sanitize
+from whatcounts_provider.hooks._client import Client
+from whatcounts_provider.hooks._outcomes import Job, Sorter, stop_outcome
+from whatcounts_provider.hooks._retry import RetryPolicy, Tally
+from whatcounts_provider.hooks._session import build_session
 from whatcounts_provider.hooks._settings import api_key_secrets, resolve_settings
 from whatcounts_provider.hooks._throttle import Throttle
-from whatcounts_provider.phone import mask_phone, normalize_phone, validate_sender_code
-from whatcounts_provider.types import StopOutcome, WhatCountsSettings, json_safe
+from whatcounts_provider.phone import mask_phone, normalize_phone
+from whatcounts_provider.types import Row, StopOutcome, WhatCountsSettings, json_safe
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Container, Iterable, Iterator
+    from collections.abc import Container, Iterator
 
-    from whatcounts_provider.types import Status
+    import requests
 
 
 class WhatCountsHook(BaseHook):
@@ -186,8 +178,8 @@ class WhatCountsHook(BaseHook):
         Opt one phone out like :meth:`stop_sms_subscriber`, and say what was done, with what.
 
         The inputs are validated and normalised here, once; the outcome carries the normalised
-        ``phone`` and ``sender_code``, the ``status`` (``stopped`` or ``not_subscribed``),
-        WhatCounts' record and the number of HTTP attempts.
+        ``phone`` and ``sender_code``, the ``status`` (``stopped``, ``not_subscribed`` or
+        ``already_done``), WhatCounts' record and the number of HTTP attempts.
 
         :param missing_ok: if True, no subscription is the outcome ``not_subscribed``; if False
             it raises :class:`SmsSubscriberNotFoundError`.
@@ -196,27 +188,30 @@ class WhatCountsHook(BaseHook):
         :raises InvalidPhoneNumberError, InvalidSenderCodeError: bad input; nothing was sent.
         :raises WhatCountsAuthError, WhatCountsApiError, WhatCountsTransportError: see their docs.
         """
-        code = validate_sender_code(sender_code)
-        normalised = self.normalize_phone(phone)
-        tally = Tally()
-        given = json_safe(phone)
-        if (normalised, code) in already_done:
-            return StopOutcome(normalised, "already_done", input=given, sender_code=code)
-        try:
-            response = self._stop(normalised, code, self._throttle(), tally)
-        except SmsSubscriberNotFoundError:
-            if not missing_ok:
-                raise
-            return StopOutcome(
-                normalised, "not_subscribed", input=given, sender_code=code, attempts=tally.attempts
-            )
-        return StopOutcome(
-            normalised, "stopped", response=response, input=given, sender_code=code, attempts=tally.attempts
-        )
+        row = Row(1, json_safe(phone), phone, sender_code)
+        outcome = self.stop_row(row, missing_ok=missing_ok, already_done=already_done)
+        if outcome.cause is not None:
+            raise outcome.cause
+        return outcome
 
-    def stop_sms_pairs(
+    def stop_row(
+        self, row: Row, *, missing_ok: bool = True, already_done: Container[tuple[str, str]] = ()
+    ) -> StopOutcome:
+        """The outcome of one row, in this thread: :meth:`stop_sms_rows` on one row, without workers.
+
+        An ``invalid`` or ``failed`` outcome carries its exception as ``cause`` instead of raising it.
+
+        :raises WhatCountsAuthError, WhatCountsCancelledError, WhatCountsConfigError: as
+            :meth:`stop_sms_rows`.
+        """
+        sorted_ = Sorter(self.normalize_phone, already_done).sort(row)
+        if isinstance(sorted_, StopOutcome):
+            return sorted_
+        return stop_outcome(sorted_, self._sender(self._throttle()), Tally(), missing_ok=missing_ok)
+
+    def stop_sms_rows(
         self,
-        pairs: Iterable[tuple[object, object]],
+        rows: Iterable[Row],
         *,
         max_workers: int = 8,
         max_requests_per_second: float | None = None,
@@ -224,17 +219,17 @@ class WhatCountsHook(BaseHook):
         already_done: Container[tuple[str, str]] = (),
     ) -> Iterator[StopOutcome]:
         """
-        Opt many (phone, sender code) pairs out concurrently; yield one outcome per input.
+        Opt the rows' (phone, sender code) pairs out concurrently; yield one outcome per row.
 
-        ``pairs`` is read lazily (a generator over a file of millions of rows is fine): each
-        input is validated as it is read, and memory grows with the distinct pairs, not the
-        input. A pair is sent once however often it repeats (later ones are ``duplicate``;
-        the same phone under two codes is two stops); a bad phone or sender code is an
-        ``invalid`` outcome for that input only. ``max_workers`` threads share this hook's
-        session and one rate cap, with at most ``2 * max_workers`` pairs in flight. Outcomes
-        come as they complete, not in input order: each carries its ``index``.
+        ``rows`` is read lazily (a stream over a file of millions of rows is fine): each row is
+        validated as it is read, and memory grows with the distinct pairs, not the input. A pair
+        is sent once however often it repeats (later ones are ``duplicate``; the same phone under
+        two codes is two stops); a bad phone or sender code, or a row with an ``error``, is an
+        ``invalid`` outcome for that row only. ``max_workers`` threads share this hook's session
+        and one rate cap, with at most ``2 * max_workers`` pairs in flight. Outcomes come as they
+        complete, not in input order: each carries its :class:`~whatcounts_provider.types.Row`.
 
-        :param pairs: ``(phone, sender_code)`` items, of any types; anything else is ``invalid``.
+        :param rows: the rows (see :mod:`whatcounts_provider.inputs`).
         :param max_workers: concurrent requests, 1 to 64.
         :param max_requests_per_second: cap on attempts per second across all workers and
             sender codes (retries included); ``None`` for no cap. A ``Retry-After`` pauses all.
@@ -246,42 +241,39 @@ class WhatCountsHook(BaseHook):
         :raises WhatCountsConfigError: the connection is unusable; raised before anything is read.
         :raises WhatCountsCancelledError: :meth:`cancel` was called.
         """
-        items = _bulk.check_inputs(pairs, "pairs", "(phone, sender_code) pairs")
         workers = _bulk.check_workers(max_workers)
-        throttle = self._throttle(max_requests_per_second)
-        # Built now, before the worker threads share them (and so config errors come first).
-        self._retry_policy  # noqa: B018
-        self.get_conn()
+        send = self._sender(self._throttle(max_requests_per_second))
+        self._client  # noqa: B018 - built now, before worker threads share it (config errors first)
 
-        def stop_one(job: _bulk.Job) -> StopOutcome:
-            index, given, phone, code = job
-            tally = Tally()
-            permanent = False
-            try:
-                response = self._stop(phone, code, throttle, tally)
-                status: Status = "stopped"
-                error = None
-            except SmsSubscriberNotFoundError as exc:
-                response, status = None, "not_subscribed" if missing_ok else "failed"
-                error, permanent = None if missing_ok else str(exc), not missing_ok
-            except (WhatCountsAuthError, WhatCountsCancelledError):
-                raise
-            except WhatCountsError as exc:
-                response, status, error = None, "failed", str(exc)
-            return StopOutcome(
-                phone,
-                status,
-                error=error,
-                response=response,
-                index=index,
-                input=given,
-                sender_code=code,
-                attempts=tally.attempts,
-                permanent=permanent,
-            )
+        def work(job: Job) -> StopOutcome:
+            return stop_outcome(job, send, Tally(), missing_ok=missing_ok)
 
-        sorter = _bulk.Sorter(self.normalize_phone, already_done)
-        return _bulk.run(items, sorter, stop_one, workers=workers, cancelled=self._cancelled)
+        sorter = Sorter(self.normalize_phone, already_done)
+        return _bulk.run(rows, sorter, work, workers=workers, cancelled=self._cancelled)
+
+    def stop_sms_pairs(
+        self,
+        pairs: Iterable[tuple[object, object]],
+        *,
+        max_workers: int = 8,
+        max_requests_per_second: float | None = None,
+        missing_ok: bool = True,
+        already_done: Container[tuple[str, str]] = (),
+    ) -> Iterator[StopOutcome]:
+        """
+        :meth:`stop_sms_rows` over ``(phone, sender_code)`` pairs; anything that is not a pair is
+        an ``invalid`` outcome. An outcome's ``index`` is its pair's 0-based position.
+
+        :raises TypeError: ``pairs`` is not a collection (text, a mapping).
+        """
+        items = _bulk.check_inputs(pairs, "pairs", "(phone, sender_code) pairs")
+        return self.stop_sms_rows(
+            _pair_rows(items),
+            max_workers=max_workers,
+            max_requests_per_second=max_requests_per_second,
+            missing_ok=missing_ok,
+            already_done=already_done,
+        )
 
     def stop_sms_subscribers(
         self,
@@ -295,7 +287,7 @@ class WhatCountsHook(BaseHook):
         """
         Opt many phones out of one sender code concurrently; yield one outcome per distinct phone.
 
-        :meth:`stop_sms_pairs` with every phone paired with ``sender_code``, checked first (an
+        :meth:`stop_sms_rows` with every phone paired with ``sender_code``, checked first (an
         invalid code raises before anything is read or sent). Repeats of a phone yield nothing;
         an ``invalid`` outcome's ``phone`` is the input as given.
 
@@ -309,19 +301,18 @@ class WhatCountsHook(BaseHook):
         :raises InvalidSenderCodeError: ``sender_code`` is invalid; nothing was sent.
         :raises WhatCountsAuthError: stops the whole run; every other phone would fail alike.
         """
+        from whatcounts_provider.phone import validate_sender_code
+
         code = validate_sender_code(sender_code)
-        raw = _bulk.check_phone_list(phones)
-        outcomes = self.stop_sms_pairs(
-            ((phone, code) for phone in raw),
+        raw = _bulk.check_inputs(phones)
+        rows = (Row(number, json_safe(phone), phone, code) for number, phone in enumerate(raw, 1))
+        outcomes = self.stop_sms_rows(
+            rows,
             max_workers=max_workers,
             max_requests_per_second=max_requests_per_second,
             missing_ok=missing_ok,
         )
-        return (
-            replace(outcome, phone=outcome.input) if outcome.status == "invalid" else outcome
-            for outcome in outcomes
-            if outcome.status != "duplicate"
-        )
+        return (_as_given(outcome) for outcome in outcomes if outcome.status != "duplicate")
 
     def test_connection(self) -> tuple[bool, str]:
         """Check Site URL and credentials with a read-only ``GET /rest/lists``; never raises.
@@ -340,7 +331,8 @@ class WhatCountsHook(BaseHook):
     def _test_connection(self) -> tuple[bool, str]:
         named = f"connection {self.whatcounts_conn_id!r}"
         try:
-            lists = self._parse(self._call("GET", "/lists", label=lambda: "GET /rest/lists", attempts=1))
+            client = self._client
+            lists = client.parse(client.call("GET", "/lists", label=lambda: "GET /rest/lists", attempts=1))
         except WhatCountsError as exc:
             text = str(exc)  # settings and auth errors already name the connection: once is enough
             return False, text if named in text else f"Could not use {named}: {text}"
@@ -352,80 +344,61 @@ class WhatCountsHook(BaseHook):
             f"Connected to {self.settings.base_url} as realm {self.settings.realm!r} ({count} lists).",
         )
 
-    def _stop(self, phone: str, code: str, throttle: Throttle, tally: Tally) -> dict[str, Any]:
-        """The one request path of single and bulk stops: ``phone`` and ``code`` are already valid."""
-        path = f"/sms/stopSubscriberSend/{quote(phone, safe='')}/{quote(code, safe='')}"
-        body = self._parse(
-            self._call("POST", path, label=partial(_stop_label, phone, code), throttle=throttle, tally=tally)
-        )
-        if not isinstance(body, dict):
-            raise WhatCountsApiError(f"expected a JSON object, got {type(body).__name__}", status_code=200)
-        # DEBUG: a bulk run of 100,000 phones must not write 100,000 task-log lines.
-        self.log.debug("Stopped SMS to %s from sender code %s", mask_phone(phone), code)
-        return body
-
-    def _parse(self, answer: Answer) -> Any:
+    @cached_property
+    def _client(self) -> Client:
+        """The connection's request path, built once and shared by every call and thread."""
         settings = self.settings
-        return parse_answer(
-            answer.response,
-            conn_id=settings.conn_id,
-            realm=settings.realm,
-            secrets=self._secrets(settings),
-            gave_up_after=answer.gave_up_after,
+        return Client(
+            settings,
+            self.get_conn(),
+            self._retry_policy,
+            self._cancelled,
+            secrets=(settings.password, self._basic_token(settings), *api_key_secrets(settings)),
+            throttle=self._throttle,
         )
 
-    def _call(
-        self,
-        method: str,
-        path: str,
-        *,
-        label: Callable[[], str],
-        throttle: Throttle | None = None,
-        tally: Tally | None = None,
-        attempts: int | None = None,
-    ) -> Answer:
-        """Send one logical request, retrying transient failures; return the final answer.
+    def _sender(self, throttle: Throttle) -> Any:
+        """Send one job through ``throttle``: the one request path of single and bulk stops."""
+        client = self._client
 
-        :param label: builds the masked description used in retry logs and errors (only then).
-        :param tally: counts the HTTP attempts of this request, retries included.
-        :param attempts: overrides the connection's retry budget (``test_connection`` uses 1).
-        """
-        settings = self.settings
-        url = settings.base_url + path
-        tally = tally or Tally()
+        def send(job: Job, tally: Tally) -> dict[str, Any]:
+            response = client.stop(job.phone, job.sender_code, throttle=throttle, tally=tally)
+            # DEBUG: a bulk run of 100,000 phones must not write 100,000 task-log lines.
+            self.log.debug("Stopped SMS to %s from sender code %s", mask_phone(job.phone), job.sender_code)
+            return response
 
-        def attempt() -> requests.Response:
-            if self._cancelled.is_set():
-                raise WhatCountsCancelledError(f"{label()}: cancelled before it was sent")
-            # verify is passed per request: requests would otherwise let REQUESTS_CA_BUNDLE or
-            # CURL_CA_BUNDLE from the environment override the connection's setting.
-            return self.get_conn().request(
-                method,
-                url,
-                timeout=(settings.connect_timeout, settings.read_timeout),
-                allow_redirects=False,
-                verify=settings.verify,
-            )
-
-        try:
-            return self._retry_policy.send(
-                attempt, throttle=throttle or self._throttle(), label=label, tally=tally, attempts=attempts
-            )
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            raise WhatCountsTransportError(
-                f"{label()}: {self._describe(exc)} after {tally.attempts} attempt(s)"
-            ) from None
+        return send
 
     def _describe(self, exc: BaseException) -> str:
+        from whatcounts_provider.hooks._session import describe_transport_error
+
         return describe_transport_error(exc, self.settings)
 
     @staticmethod
     def _basic_token(settings: WhatCountsSettings) -> str:
         return base64.b64encode(f"{settings.realm}:{settings.password}".encode()).decode()
 
-    def _secrets(self, settings: WhatCountsSettings) -> tuple[str, ...]:
-        return (settings.password, self._basic_token(settings), *api_key_secrets(settings))
+
+def _pair_rows(items: Iterable[Any]) -> Iterator[Row]:
+    """Each item as a row; an item that is not a ``(phone, sender_code)`` pair carries its error."""
+    for number, item in enumerate(items, 1):
+        if isinstance(item, (str, bytes, Mapping)) or not isinstance(item, Sequence) or len(item) != 2:
+            error = f"input must be a (phone, sender_code) pair, got {_shape(item)}"
+            yield Row(number, json_safe(item), None, None, error=error)
+        else:
+            yield Row(number, json_safe(item[0]), item[0], item[1])
 
 
-def _stop_label(phone: str, code: str) -> str:
-    return f"STOP for phone {mask_phone(phone)} on sender code {code}"
+def _shape(item: object) -> str:
+    if isinstance(item, Sequence) and not isinstance(item, (str, bytes)):
+        return f"a {type(item).__name__} of {len(item)}"
+    return type(item).__name__
+
+
+def _as_given(outcome: StopOutcome) -> StopOutcome:
+    """``stop_sms_subscribers``' older form: an invalid outcome's ``phone`` is the input as given."""
+    if outcome.status != "invalid":
+        return outcome
+    from dataclasses import replace
+
+    return replace(outcome, phone=outcome.input)

@@ -7,12 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 from whatcounts_provider._compat import BaseOperator
 from whatcounts_provider.deadline import DEFAULT_HONOUR_WITHIN_BUSINESS_DAYS
-from whatcounts_provider.exceptions import WhatCountsBulkError, WhatCountsInvalidInputsError
+from whatcounts_provider.exceptions import WhatCountsInputError
 from whatcounts_provider.get_provider_info import DEFAULT_CONN_ID
-from whatcounts_provider.inputs import check_input_form
+from whatcounts_provider.inputs import Inputs, check_input_form
+from whatcounts_provider.types import HOOK_SETTINGS
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from whatcounts_provider._compat import Context
     from whatcounts_provider.hooks.whatcounts import WhatCountsHook
@@ -36,6 +37,9 @@ class StopSmsSubscriberOperator(BaseOperator):
         receipt. A retry of the task instance that finds a final receipt does not send again.
     :param requested_at: when the subscriber asked to opt out (ISO-8601 or epoch seconds;
         templated), recorded in the receipt with the business days it took; ``None``: unknown.
+    :param hook_params: the hook's settings (``timeout``, ``max_retries``,
+        ``retry_backoff_initial``, ``retry_backoff_max``, ``retry_after_max``); each overrides
+        the connection extra of the same name.
     :return: ``{"phone", "sender_code", "status": "stopped" | "not_subscribed", "response"}``
         with the phone normalised (``12065959696``) and WhatCounts' record or ``None``; with
         receipts on, also ``receipts`` (the task instance's receipts folder).
@@ -59,9 +63,11 @@ class StopSmsSubscriberOperator(BaseOperator):
         missing_ok: bool = True,
         receipts_path: Any = None,
         requested_at: Any = None,
+        hook_params: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.hook_params = check_hook_params(hook_params)
         self.phone = phone
         self.sender_code = sender_code
         self.whatcounts_conn_id = whatcounts_conn_id
@@ -72,12 +78,23 @@ class StopSmsSubscriberOperator(BaseOperator):
     @cached_property
     def hook(self) -> WhatCountsHook:
         """One hook (and so one session) per task run."""
-        return _hook(self.whatcounts_conn_id)
+        return _hook(self.whatcounts_conn_id, self.hook_params)
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from whatcounts_provider.operators._single import stop_one
+        from whatcounts_provider.engine import opt_out_one
+        from whatcounts_provider.receipts import TaskIdentity
 
-        return stop_one(self, context)
+        return opt_out_one(
+            self.hook,
+            self.phone,
+            self.sender_code,
+            requested_at=self.requested_at,
+            missing_ok=self.missing_ok,
+            receipts_path=self.receipts_path,
+            # Only receipts need the task's identity: without them any context will do.
+            task=TaskIdentity.from_context(context) if self.receipts_path is not None else None,
+            log=self.log,
+        )
 
     def on_kill(self) -> None:
         if "hook" in self.__dict__:
@@ -114,6 +131,7 @@ class BulkStopSmsSubscriberOperator(BaseOperator):
         A retry of the task instance reads them first and does not send pairs already honoured.
     :param honour_within_business_days: the deadline (FCC: 10 business days) after
         ``requested_at``; pairs honoured later, or failing past it, count as ``late``.
+    :param hook_params: the hook's settings, as for :class:`StopSmsSubscriberOperator`.
     :return: the bulk record: ``sender_code``, ``total``, ``stopped``, ``not_subscribed``,
         ``invalid``, ``failed``, ``duplicates``, ``by_sender_code``, ``already_done``, ``late``,
         ``receipts``, ``retries``, ``source``, ``error`` (see the README).
@@ -144,9 +162,11 @@ class BulkStopSmsSubscriberOperator(BaseOperator):
         missing_ok: bool = True,
         receipts_path: Any = None,
         honour_within_business_days: int = DEFAULT_HONOUR_WITHIN_BUSINESS_DAYS,
+        hook_params: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.hook_params = check_hook_params(hook_params)
         # Only which arguments are given is checked here: values may still be templates or XComArgs.
         check_input_form(phones=phones, rows=rows, source=source, sender_code=sender_code, columns=columns)
         self.phones = phones
@@ -164,25 +184,34 @@ class BulkStopSmsSubscriberOperator(BaseOperator):
     @cached_property
     def hook(self) -> WhatCountsHook:
         """One hook (and so one connection pool) per task run."""
-        return _hook(self.whatcounts_conn_id)
+        return _hook(self.whatcounts_conn_id, self.hook_params)
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from whatcounts_provider.operators._bulk_task import run_bulk_task
+        from whatcounts_provider.engine import OptOutOptions, run_opt_outs
+        from whatcounts_provider.receipts import TaskIdentity
 
-        record, retryable_failures = run_bulk_task(self, context)
-        if record["failed"] or record["invalid"]:
-            context["ti"].xcom_push(key="return_value", value=record)
-            failed, invalid = len(record["failed"]), len(record["invalid"])
-            message = (
-                f"{failed} pair(s) failed and {invalid} input(s) were invalid out of {record['total']}; "
-                "every other input was processed. See the XCom record"
-                + (f" and the receipts in {record['receipts']}." if record["receipts"] else ".")
-            )
-            # Transient failures may pass on a retry; invalid inputs and WhatCounts' final "no
-            # subscription" (missing_ok=False) never will: spend no retry on those alone.
-            error = WhatCountsBulkError if retryable_failures else WhatCountsInvalidInputsError
-            raise error(message, summary=record)
-        return record
+        inputs = Inputs(
+            phones=self.phones,
+            rows=self.rows,
+            source=self.source,
+            sender_code=self.sender_code,
+            columns=self.columns,
+        )
+        options = OptOutOptions(
+            max_workers=self.max_workers,
+            max_requests_per_second=self.max_requests_per_second,
+            missing_ok=self.missing_ok,
+            honour_within_business_days=self.honour_within_business_days,
+        )
+        return run_opt_outs(
+            self.hook,
+            inputs,
+            receipts_path=self.receipts_path,
+            task=TaskIdentity.from_context(context),
+            options=options,
+            push=lambda record: context["ti"].xcom_push(key="return_value", value=record),
+            log=self.log,
+        )
 
     def on_kill(self) -> None:
         """Stop sending at once (Airflow calls this when the task is marked failed or killed)."""
@@ -190,9 +219,29 @@ class BulkStopSmsSubscriberOperator(BaseOperator):
             self.hook.cancel()
 
 
-def _hook(conn_id: str) -> WhatCountsHook:
+def check_hook_params(hook_params: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``hook_params`` as a dict, if every key is a hook setting (checked when the DAG is parsed).
+
+    :raises WhatCountsInputError: not a mapping, or a key the hook does not take.
+    """
+    if hook_params is None:
+        return {}
+    if not hasattr(hook_params, "keys"):
+        raise WhatCountsInputError(
+            f"hook_params must be a mapping of hook settings, got {type(hook_params).__name__}"
+        )
+    unknown = sorted(str(key) for key in hook_params if key not in HOOK_SETTINGS)
+    if unknown:
+        raise WhatCountsInputError(
+            f"hook_params has unknown key(s) {', '.join(map(repr, unknown))}; "
+            f"the hook takes {', '.join(HOOK_SETTINGS)}"
+        )
+    return dict(hook_params)
+
+
+def _hook(conn_id: str, hook_params: Mapping[str, Any]) -> WhatCountsHook:
     # Imported here, not at the top: the hook pulls in requests (~26 ms to import), and the
     # scheduler imports this module with every parse of a DAG file that uses the operators.
     from whatcounts_provider.hooks.whatcounts import WhatCountsHook
 
-    return WhatCountsHook(conn_id)
+    return WhatCountsHook(conn_id, **hook_params)

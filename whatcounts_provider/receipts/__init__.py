@@ -1,19 +1,22 @@
 """Opt-out receipts: per-input evidence as JSON Lines on local or object storage.
 
 Layout under ``receipts_path`` (one folder per task instance; every try writes its own
-``try=…`` folder of parts and one ``summary.json``)::
+``try=…`` folder with its marker, its parts and one ``summary.json``)::
 
     dag_id=<d>/run_id=<r>/task_id=<t>/map_index=<m>/
+        try=<NNN>-<start>-<token>/try.json
         try=<NNN>-<start>-<token>/part-<NNN>-<time>-<token>-<seq>.jsonl[.gz]
         try=<NNN>-<start>-<token>/summary.json
 
 Receipts hold full phone numbers by design: they are the evidence.
+
+Modules: ``layout`` (who writes, and where), ``runs`` (which earlier tries a try may resume from),
+``schema`` (the receipt line), ``writer`` and ``reader``.
 """
 
 from __future__ import annotations
 
-from whatcounts_provider.receipts._location import (
-    ReceiptsFolder,
+from whatcounts_provider.receipts.layout import (
     TaskIdentity,
     decode_component,
     encode_component,
@@ -21,32 +24,26 @@ from whatcounts_provider.receipts._location import (
     task_instance_folder,
     task_instance_parts,
 )
-from whatcounts_provider.receipts._reader import completed_pairs, is_part_name, iter_receipts
-from whatcounts_provider.receipts._writer import (
-    FINAL_STATUSES,
-    RECEIPT_KEYS,
-    RECEIPT_STATUSES,
-    SUMMARY_NAME,
-    ReceiptsError,
-    ReceiptWriter,
-    outcome_fields,
-    receipt_is_late,
-)
+from whatcounts_provider.receipts.reader import completed_pairs, final_receipt, is_part_name, iter_receipts
+from whatcounts_provider.receipts.runs import MARKER_NAME, Lineage, RunStamp, lineage_of
+from whatcounts_provider.receipts.schema import RECEIPT_KEYS, outcome_fields, receipt_is_late
+from whatcounts_provider.receipts.writer import SUMMARY_NAME, ReceiptWriter
 
 __all__ = [
-    "FINAL_STATUSES",
+    "MARKER_NAME",
     "RECEIPT_KEYS",
-    "RECEIPT_STATUSES",
     "SUMMARY_NAME",
+    "Lineage",
     "ReceiptWriter",
-    "ReceiptsError",
-    "ReceiptsFolder",
+    "RunStamp",
     "TaskIdentity",
     "completed_pairs",
     "decode_component",
     "encode_component",
+    "final_receipt",
     "is_part_name",
     "iter_receipts",
+    "lineage_of",
     "outcome_fields",
     "parse_task_instance_parts",
     "receipt_is_late",

@@ -1,4 +1,4 @@
-"""Streaming a bulk ``source`` file (CSV with a header row, or JSON Lines; optionally gzip) as rows.
+"""The ``source`` input form: a CSV file with a header row, or JSON Lines, optionally gzip, as rows.
 
 The file is opened, and its header (CSV) or first record (JSON Lines) checked, when the stream
 is created, so a missing file or column fails before any request. After that one line is read
@@ -11,21 +11,18 @@ import csv
 import gzip
 import io
 import json
-import os
 import zlib
+from operator import itemgetter
 from typing import IO, TYPE_CHECKING, Any
-from urllib.parse import unquote, urlsplit, urlunsplit
-from urllib.request import url2pathname
 
-from whatcounts_provider.exceptions import (
-    WhatCountsBadSourceError,
-    WhatCountsInputError,
-    WhatCountsSourceError,
-)
-from whatcounts_provider.inputs import INPUT_KEYS, Row, RowStream, make_row
+from whatcounts_provider.exceptions import WhatCountsBadSourceError, WhatCountsSourceError
+from whatcounts_provider.inputs.form import INPUT_KEYS
+from whatcounts_provider.inputs.stream import RowStream, make_row
+from whatcounts_provider.storage import Location
+from whatcounts_provider.types import Row
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Mapping
+    from collections.abc import Iterator, Mapping
 
 _EXTENSIONS = "use .csv, .jsonl or .ndjson, optionally followed by .gz"
 # A line that is not JSON is kept in the record as evidence, shortened to this many characters.
@@ -34,85 +31,22 @@ _MAX_BAD_LINE = 1000
 _READ_ERRORS = (UnicodeDecodeError, OSError, EOFError, zlib.error, csv.Error)
 
 
-def object_storage_path_class() -> type[Any]:
-    """Airflow's ``ObjectStoragePath``: ``airflow.sdk`` on 3.x, ``airflow.io.path`` on 2.11."""
-    try:
-        from airflow.sdk import ObjectStoragePath
-    except ImportError:  # Airflow 2.11
-        from airflow.io.path import ObjectStoragePath  # type: ignore[no-redef,attr-defined,unused-ignore]
-    cls: type[Any] = ObjectStoragePath
-    return cls
-
-
-def safe_uri(text: str) -> str:
-    """``text`` fit for a message: a URI's password and query replaced by ``***``; a path as is."""
-    parts = urlsplit(text)
-    if not parts.scheme or len(parts.scheme) == 1:  # a local path (or a Windows drive letter)
-        return text
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, host = netloc.rsplit("@", 1)
-        user, has_password, _ = userinfo.partition(":")
-        netloc = f"{user}:***@{host}" if has_password else f"{user}@{host}"
-    return urlunsplit((parts.scheme, netloc, parts.path, "***" if parts.query else "", ""))
-
-
-class _Location:
-    """Where a source is: the name shown in messages, the file name, and how to open it."""
-
-    def __init__(self, raw: str, name: str, opener: Callable[[], IO[bytes]]) -> None:
-        self.raw = raw
-        self.uri = safe_uri(raw)
-        self.name = name
-        self.open = opener
-
-    @classmethod
-    def of(cls, source: Any) -> _Location:
-        if isinstance(source, str):
-            text = source.strip()
-            if not text:
-                raise WhatCountsInputError("source is empty: give a path, a URI or an ObjectStoragePath")
-            parts = urlsplit(text)
-            if parts.scheme.lower() == "file":
-                if parts.netloc not in ("", "localhost"):
-                    raise WhatCountsInputError(
-                        f"source {safe_uri(text)} names host {parts.netloc!r}: a file:// URI must be local"
-                    )
-                return cls.local(url2pathname(unquote(parts.path)), shown=text)
-            if len(parts.scheme) > 1 and "://" in text:
-                try:
-                    path = object_storage_path_class()(text)
-                except Exception as exc:  # 3.x checks the scheme here ("Unsupported filesystem")
-                    message = str(exc).replace(text, safe_uri(text))[:300]
-                    raise WhatCountsSourceError(
-                        f"source {safe_uri(text)} cannot be opened: {type(exc).__name__}: {message}",
-                        uri=safe_uri(text),
-                    ) from exc
-                return cls.object_storage(path, shown=text)
-            return cls.local(text, shown=text)
-        path_class = object_storage_path_class()
-        if isinstance(source, path_class):
-            return cls.object_storage(source)
-        if isinstance(source, os.PathLike):
-            return cls.local(os.fspath(source), shown=os.fspath(source))
-        raise WhatCountsInputError(
-            f"source must be a path, a URI or an ObjectStoragePath, got {type(source).__name__}"
-        )
-
-    @classmethod
-    def local(cls, path: str | bytes, *, shown: str | bytes) -> _Location:
-        path, shown = os.fsdecode(path), os.fsdecode(shown)
-        return cls(shown, os.path.basename(path), lambda: open(path, "rb"))
-
-    @classmethod
-    def object_storage(cls, path: Any, *, shown: str | None = None) -> _Location:
-        # A URI given as text is shown as given: some versions render unknown schemes differently.
-        return cls(shown or str(path), str(path.name), lambda: path.open("rb"))
-
-
 def open_source(source: Any, *, sender_code: Any, columns: Mapping[str, str]) -> RowStream:
-    """Open ``source`` and check it; return its rows. See :func:`whatcounts_provider.inputs.read_rows`."""
-    where = _Location.of(source)
+    """Open ``source`` and check its header (CSV) or first record (JSON Lines); return its rows.
+
+    :param source: a path, URI or ``ObjectStoragePath`` (see :class:`~whatcounts_provider.storage.Location`).
+    :param sender_code: the default of rows without one (then the file needs no such column).
+    :param columns: the file's names of input keys that it names differently, already checked.
+    :raises WhatCountsBadSourceError: missing, a directory, unreadable, an unknown extension,
+        empty, or without a required column.
+    :raises WhatCountsSourceError: it cannot be reached (a retry may succeed).
+    """
+    where = Location.of(  # typed by hand: decoded as RFC 8089 says
+        source,
+        what="source",
+        decode=True,
+        unreachable=lambda message, uri: WhatCountsSourceError(message, uri=uri),
+    )
     kind, compressed = _kind(where)
     binary = _open(where)
     try:
@@ -120,7 +54,7 @@ def open_source(source: Any, *, sender_code: Any, columns: Mapping[str, str]) ->
         # utf-8-sig drops the byte-order mark that spreadsheet programs write.
         text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="" if kind == "csv" else None)
         names = {key: columns.get(key, key) for key in INPUT_KEYS}
-        rows = (_csv_rows if kind == "csv" else _jsonl_rows)(text, where.uri, names, columns, sender_code)
+        rows = (_csv_rows if kind == "csv" else _jsonl_rows)(text, where.display, names, columns, sender_code)
     except BaseException:
         binary.close()
         raise
@@ -129,10 +63,10 @@ def open_source(source: Any, *, sender_code: Any, columns: Mapping[str, str]) ->
         text.close()
         binary.close()  # GzipFile leaves the file it was given open
 
-    return RowStream(rows, form="source", uri=where.uri, closer=close)
+    return RowStream(rows, form="source", uri=where.display, closer=close)
 
 
-def _kind(where: _Location) -> tuple[str, bool]:
+def _kind(where: Location) -> tuple[str, bool]:
     name = where.name.lower()
     compressed = name.endswith(".gz")
     if compressed:
@@ -142,12 +76,12 @@ def _kind(where: _Location) -> tuple[str, bool]:
     if name.endswith((".jsonl", ".ndjson")):
         return "jsonl", compressed
     raise WhatCountsBadSourceError(
-        f"source {where.uri} has an unknown extension: {_EXTENSIONS}", uri=where.uri
+        f"source {where.display} has an unknown extension: {_EXTENSIONS}", uri=where.display
     )
 
 
-def _open(where: _Location) -> IO[bytes]:
-    uri = where.uri
+def _open(where: Location) -> IO[bytes]:
+    uri = where.display
     try:
         return where.open()
     except FileNotFoundError as exc:
@@ -164,13 +98,8 @@ def _open(where: _Location) -> IO[bytes]:
         ) from exc
     except Exception as exc:  # fsspec back ends raise their own types (botocore, aiohttp, ...)
         raise WhatCountsSourceError(
-            f"source {uri} cannot be opened: {type(exc).__name__}: {_scrubbed(exc, where)}", uri=uri
+            f"source {uri} cannot be opened: {type(exc).__name__}: {where.scrub(str(exc))[:300]}", uri=uri
         ) from exc
-
-
-def _scrubbed(exc: BaseException, where: _Location) -> str:
-    """The back end's message, shortened, without the credentials the raw URI may hold."""
-    return str(exc).replace(where.raw, where.uri)[:300]
 
 
 def _read_error(uri: str, exc: BaseException, after: str) -> WhatCountsSourceError:
@@ -214,7 +143,7 @@ def _csv_records(
 ) -> Iterator[Row]:
     width = len(keys)
     # A column the file lacks reads the None appended after the row's cells.
-    phone_at, code_at, requested_at = (width if (at := index[key]) is None else at for key in INPUT_KEYS)
+    pick = itemgetter(*(width if (at := index[key]) is None else at for key in INPUT_KEYS))
     number = 0
     try:
         for cells in reader:
@@ -231,7 +160,7 @@ def _csv_records(
                 count = width
             record = dict(zip(keys, cells, strict=False))  # a short row lacks its last cells
             padded: list[str | None] = [*cells, *([None] * (width + 1 - count))]
-            yield make_row(number, record, padded[phone_at], padded[code_at], padded[requested_at], default)
+            yield make_row(number, record, pick(padded), default)
     except _READ_ERRORS as exc:
         raise _read_error(uri, exc, f"after row {number}") from exc
 
@@ -300,11 +229,4 @@ def _jsonl_row(number: int, line_number: int, line: str, names: dict[str, str], 
         kind = "null" if record is None else type(record).__name__
         error = f"row {number} (line {line_number}) is a JSON {kind}, not an object"
         return Row(number, record, None, default, error=error)
-    return make_row(
-        number,
-        record,
-        record.get(names["phone"]),
-        record.get(names["sender_code"]),
-        record.get(names["requested_at"]),
-        default,
-    )
+    return make_row(number, record, [record.get(names[key]) for key in INPUT_KEYS], default)

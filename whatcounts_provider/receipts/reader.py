@@ -7,13 +7,11 @@ import logging
 import zlib
 from typing import TYPE_CHECKING, Any
 
-from whatcounts_provider.receipts._location import ReceiptsFolder
-from whatcounts_provider.receipts._writer import FINAL_STATUSES
+from whatcounts_provider.storage import Location
+from whatcounts_provider.types import HONOURED_STATUSES
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
-    from whatcounts_provider.receipts._location import Location
+    from collections.abc import Collection, Iterator
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +23,7 @@ def is_part_name(name: str) -> bool:
     return name.startswith("part-") and name.endswith(_PART_SUFFIXES)
 
 
-def iter_receipts(path: Location) -> Iterator[dict[str, Any]]:
+def iter_receipts(path: Any, *, tries: Collection[str] | None = None) -> Iterator[dict[str, Any]]:
     """Yield every receipt below ``path``, part by part, in name order.
 
     :param path: a task instance's receipts folder (the record's ``receipts``), or any folder
@@ -36,10 +34,13 @@ def iter_receipts(path: Location) -> Iterator[dict[str, Any]]:
     anything else are skipped. A torn last line (no newline, not JSON: a copy or a disk that
     stopped mid-write) is skipped with a warning naming the file; a bad line elsewhere raises
     ``ValueError`` naming the file and line.
+
+    :param tries: read only the parts of these try folders (names directly in a task instance's
+        folder, e.g. ``lineage_of(...).trusted``); ``None`` reads every part.
     """
-    folder = ReceiptsFolder.of(path)
+    folder = Location.of(path, what="receipts path")
     for rel, name in folder.files():
-        if not is_part_name(name):
+        if not is_part_name(name) or (tries is not None and (len(rel) != 1 or rel[0] not in tries)):
             continue
         data = folder.read_bytes(rel, name)
         where = "/".join((folder.uri.rstrip("/"), *rel, name))
@@ -77,16 +78,29 @@ def _gunzip(data: bytes) -> tuple[bytes, bool]:
     return out, decompressor.eof
 
 
-def completed_pairs(folder: Location) -> set[tuple[str, str]]:
+def completed_pairs(folder: Any, tries: Collection[str] | None = None) -> set[tuple[str, str]]:
     """The ``(phone, sender_code)`` pairs with a final (``stopped`` or ``not_subscribed``)
-    receipt in a task instance's folder, whichever try wrote it: the ``already_done`` set a
-    new try passes to the hook so that it does not send them again.
+    receipt in a task instance's folder: the ``already_done`` set a new try passes to the hook so
+    that it does not send them again.
 
     :param folder: the task instance's receipts folder (``task_instance_folder(...)``).
+    :param tries: only the receipts of these try folders count (the new try's lineage); ``None``:
+        every try's.
     """
     pairs: set[tuple[str, str]] = set()
-    for receipt in iter_receipts(folder):
+    for receipt in iter_receipts(folder, tries=tries):
         phone, sender_code = receipt.get("phone"), receipt.get("sender_code")
-        if receipt.get("status") in FINAL_STATUSES and phone and sender_code:
+        if receipt.get("status") in HONOURED_STATUSES and phone and sender_code:
             pairs.add((str(phone), str(sender_code)))
     return pairs
+
+
+def final_receipt(
+    folder: Any, phone: str, sender_code: str, tries: Collection[str] | None = None
+) -> dict[str, Any] | None:
+    """The first final (``stopped`` or ``not_subscribed``) receipt of one pair, or None."""
+    for receipt in iter_receipts(folder, tries=tries):
+        same = (receipt.get("phone"), receipt.get("sender_code")) == (phone, sender_code)
+        if same and receipt.get("status") in HONOURED_STATUSES:
+            return receipt
+    return None

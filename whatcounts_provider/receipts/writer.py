@@ -3,72 +3,35 @@
 from __future__ import annotations
 
 import gzip
-import json
 import logging
 import secrets
 import threading
 from collections import Counter
-from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from whatcounts_provider import __version__
-from whatcounts_provider.deadline import (
-    DEFAULT_HONOUR_WITHIN_BUSINESS_DAYS,
-    HONOURED_STATUSES,
-    business_days_to_honour,
-    is_late,
-    parse_requested_at,
-)
-from whatcounts_provider.exceptions import WhatCountsError
+from whatcounts_provider.exceptions import ReceiptsError
+from whatcounts_provider.receipts.runs import MARKER_NAME, marker_bytes
+from whatcounts_provider.receipts.schema import build_receipt, dumps_document, dumps_line, iso, outcome_fields
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
     from types import TracebackType
 
-    from whatcounts_provider.receipts._location import ReceiptsFolder, TaskIdentity
+    from whatcounts_provider.receipts.layout import TaskIdentity
+    from whatcounts_provider.storage import Location
+    from whatcounts_provider.types import StopOutcome
 
 log = logging.getLogger(__name__)
-
-RECEIPT_KEYS: tuple[str, ...] = (
-    "row",
-    "input",
-    "phone",
-    "sender_code",
-    "status",
-    "error",
-    "whatcounts",
-    "requested_at",
-    "processed_at",
-    "business_days_to_honour",
-    "attempts",
-    "dag_id",
-    "run_id",
-    "task_id",
-    "map_index",
-    "try_number",
-    "provider_version",
-)
-"""The keys of every receipt line, in the order they are written (DESIGN.md's contract)."""
-
-RECEIPT_STATUSES = frozenset({"stopped", "not_subscribed", "invalid", "failed", "duplicate"})
-FINAL_STATUSES = HONOURED_STATUSES
-# What the caller gives per input; the writer adds the time, the deadline count and the identity.
-INPUT_KEYS = frozenset(
-    {"row", "input", "phone", "sender_code", "status", "error", "whatcounts", "requested_at", "attempts"}
-)
-_REQUIRED_INPUT_KEYS = frozenset({"row", "input", "status"})
 
 DEFAULT_MAX_RECEIPTS = 1000
 DEFAULT_MAX_INTERVAL = 5.0
 SUMMARY_NAME = "summary.json"
 
 
-class ReceiptsError(WhatCountsError):
-    """Receipts could not be written; the evidence for some inputs may be missing."""
-
-
 def utc_now() -> datetime:
+    """The current time, aware UTC: the writer's default clock."""
     return datetime.now(timezone.utc)
 
 
@@ -76,84 +39,22 @@ def _stamp(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
 
 
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
-
-
-def _json_default(value: object) -> object:
-    # Evidence must never fail to serialise: inputs come from users' files and XComs.
-    if isinstance(value, datetime):
-        return _iso(value) if value.tzinfo else value.isoformat()
-    if isinstance(value, (set, frozenset, tuple)):
-        return list(value)
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return str(value)
-
-
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_json_default)
-
-
-def dumps_line(receipt: Mapping[str, Any]) -> str:
-    return _ENCODER.encode(receipt) + "\n"
-
-
-def outcome_fields(outcome: Any, *, requested_at: object = None) -> dict[str, Any] | None:
-    """Map a hook outcome to ``ReceiptWriter.add`` fields; None for ``already_done`` (no receipt).
-
-    :param outcome: attributes or mapping keys ``index`` (0-based), ``input``, ``phone``,
-        ``sender_code``, ``status``, ``error``, ``response``, ``attempts``.
-    :param requested_at: the input's ``requested_at``, or None.
-    """
-
-    def get(key: str) -> Any:
-        if isinstance(outcome, Mapping):
-            return outcome.get(key)
-        return getattr(outcome, key, None)
-
-    status = get("status")
-    if status == "already_done":
-        return None
-    return {
-        "row": int(get("index")) + 1,
-        "input": get("input"),
-        "phone": get("phone"),
-        "sender_code": get("sender_code"),
-        "status": status,
-        "error": None if get("error") is None else str(get("error")),
-        "whatcounts": get("response"),
-        "requested_at": requested_at,
-        "attempts": get("attempts") or 0,
-    }
-
-
-def receipt_is_late(
-    receipt: Mapping[str, Any], honour_within_business_days: int = DEFAULT_HONOUR_WITHIN_BUSINESS_DAYS
-) -> bool:
-    """``deadline.is_late`` for a written receipt line (its ``status``, ``requested_at`` and
-    ``processed_at``)."""
-    requested = receipt.get("requested_at")
-    return is_late(
-        str(receipt["status"]),
-        None if requested is None else parse_requested_at(requested),
-        parse_requested_at(receipt["processed_at"]),
-        honour_within_business_days,
-    )
-
-
 class ReceiptWriter:
     """Write receipts of one try of a task instance into its folder (a context manager).
 
-    Receipts are buffered and written as new part files
+    :meth:`start` (entering the ``with`` block, or the first :meth:`add`) writes the try's marker
+    (``try.json``: its DAG run and lineage, see :mod:`whatcounts_provider.receipts.runs`) and starts
+    the timed flush. Receipts are then buffered and written as new part files
     ``try=<try>-<start>-<token>/part-<try>-<time>-<token>-<seq>.jsonl[.gz]``: when
     ``max_receipts`` are buffered, when the oldest buffered receipt is ``max_interval`` seconds
     old (a background thread checks even when no receipt arrives), and at close. Each part is
-    written once, whole, and never rewritten. ``close`` (or leaving the ``with`` block) flushes
-    and writes the try's ``summary.json`` next to its parts. ``folder`` is the task instance's
-    folder (for the record's ``receipts``); ``attempt_folder`` is this try's folder in it.
+    written once, whole, and never rewritten. :meth:`close` (or leaving the ``with`` block)
+    flushes and writes the try's ``summary.json`` next to its parts. ``folder`` is the task
+    instance's folder (for the record's ``receipts``); ``attempt_folder`` is this try's folder in it.
 
     :param folder: the task instance's folder (``task_instance_folder(...)``).
     :param identity: the task instance and try writing the receipts.
+    :param lineage: the lineage this try continues (``lineage_of(...).token``); a new one if None.
     :param provider_version: written into every receipt.
     :param compress: write ``.jsonl.gz`` parts.
     :param clock: returns the current aware UTC time; used for ``processed_at``, part names and
@@ -167,9 +68,10 @@ class ReceiptWriter:
 
     def __init__(
         self,
-        folder: ReceiptsFolder,
+        folder: Location,
         identity: TaskIdentity,
         *,
+        lineage: str | None = None,
         provider_version: str = __version__,
         compress: bool = False,
         clock: Callable[[], datetime] = utc_now,
@@ -183,6 +85,7 @@ class ReceiptWriter:
         if max_interval <= 0:
             raise ValueError(f"max_interval must be > 0, got {max_interval!r}")
         self.identity = identity
+        self.lineage = lineage or secrets.token_hex(8)
         self.provider_version = provider_version
         self.compress = compress
         self.max_receipts = max_receipts
@@ -203,15 +106,14 @@ class ReceiptWriter:
         self._parts: list[str] = []
         self._counts: Counter[str] = Counter()
         self._written = 0
+        self._started = False
         self._closed = False
         # Flush when the oldest receipt will be max_interval old by the next check.
         self._tick = min(1.0, max_interval / 20)
         self._stop = threading.Event()
         self._ticker = ticker or self._stop.wait
+        self._background = background
         self._thread: threading.Thread | None = None
-        if background:
-            self._thread = threading.Thread(target=self._run_timer, name="whatcounts-receipts", daemon=True)
-            self._thread.start()
 
     # -- public -------------------------------------------------------------------------
     @property
@@ -226,6 +128,27 @@ class ReceiptWriter:
         with self._lock:
             return dict(self._counts)
 
+    def start(self) -> ReceiptWriter:
+        """Write this try's marker, then start the timed flush (once; later calls do nothing).
+
+        Called before anything is sent, so that every try that may have sent left its marker.
+
+        :raises ReceiptsError: the marker could not be written (nothing should be sent then).
+        """
+        with self._lock:
+            if self._started:
+                return self
+            self._started = True
+            run = self.identity.run
+            data = marker_bytes(self.identity.try_number, run, iso(self.started_at), self.lineage)
+            self._put(MARKER_NAME, data)
+            if self._background:
+                self._thread = threading.Thread(
+                    target=self._run_timer, name="whatcounts-receipts", daemon=True
+                )
+                self._thread.start()
+        return self
+
     def add(self, fields: Mapping[str, Any]) -> dict[str, Any]:
         """Buffer the receipt of one input; returns the full receipt line as written.
 
@@ -233,9 +156,11 @@ class ReceiptWriter:
             (``stopped|not_subscribed|invalid|failed|duplicate``) and optionally ``phone``,
             ``sender_code``, ``error``, ``whatcounts`` (the API's record), ``requested_at``
             (datetime, ISO-8601 text or epoch seconds) and ``attempts`` (default 0).
+        :raises ValueError: unknown or missing fields, or a status no receipt carries.
         """
-        receipt = self.build(fields)
+        receipt = build_receipt(fields, self.identity, self._clock(), self.provider_version)
         line = dumps_line(receipt)
+        self.start()
         with self._lock:
             if self._closed:
                 raise ReceiptsError("this ReceiptWriter is closed")
@@ -247,56 +172,10 @@ class ReceiptWriter:
                 self._flush_locked()
         return receipt
 
-    def add_outcome(self, outcome: Any, *, requested_at: object = None) -> dict[str, Any] | None:
-        """Buffer the receipt of one hook outcome; ``already_done`` outcomes get none (None).
-
-        :param outcome: a bulk outcome (attributes or mapping keys ``index`` (0-based),
-            ``input``, ``phone``, ``sender_code``, ``status``, ``error``, ``response``,
-            ``attempts``).
-        :param requested_at: the input's ``requested_at`` (datetime, ISO-8601 text, epoch
-            seconds) or None; an invalid one must already have made the outcome ``invalid``.
-        """
-        fields = outcome_fields(outcome, requested_at=requested_at)
+    def add_outcome(self, outcome: StopOutcome) -> dict[str, Any] | None:
+        """Buffer the receipt of one outcome; ``already_done`` outcomes get none (None)."""
+        fields = outcome_fields(outcome)
         return None if fields is None else self.add(fields)
-
-    def build(self, fields: Mapping[str, Any]) -> dict[str, Any]:
-        """The receipt line for ``fields`` (see ``add``), stamped with the current time."""
-        unknown = set(fields) - INPUT_KEYS
-        if unknown:
-            raise ValueError(f"unknown receipt fields {sorted(unknown)}; allowed: {sorted(INPUT_KEYS)}")
-        missing = _REQUIRED_INPUT_KEYS - set(fields)
-        if missing:
-            raise ValueError(f"receipt fields {sorted(missing)} are required")
-        status = fields["status"]
-        if status not in RECEIPT_STATUSES:
-            # already_done pairs get no new receipt (DESIGN.md, resume).
-            raise ValueError(f"receipt status {status!r} is not one of {sorted(RECEIPT_STATUSES)}")
-        processed_at = self._clock()
-        raw_requested = fields.get("requested_at")
-        requested_at = None if raw_requested is None else parse_requested_at(raw_requested)
-        days = None
-        if requested_at is not None and status in HONOURED_STATUSES:
-            days = business_days_to_honour(requested_at, processed_at)
-        identity = self.identity
-        return {
-            "row": fields["row"],
-            "input": fields["input"],
-            "phone": fields.get("phone"),
-            "sender_code": fields.get("sender_code"),
-            "status": status,
-            "error": fields.get("error"),
-            "whatcounts": fields.get("whatcounts"),
-            "requested_at": None if requested_at is None else _iso(requested_at),
-            "processed_at": _iso(processed_at),
-            "business_days_to_honour": days,
-            "attempts": int(fields.get("attempts") or 0),
-            "dag_id": identity.dag_id,
-            "run_id": identity.run_id,
-            "task_id": identity.task_id,
-            "map_index": identity.map_index,
-            "try_number": identity.try_number,
-            "provider_version": self.provider_version,
-        }
 
     def flush(self) -> None:
         """Write the buffered receipts as one new part (nothing when the buffer is empty)."""
@@ -323,18 +202,17 @@ class ReceiptWriter:
         """
         if self._closed:
             return
+        self.start()
         self._stop.set()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join()
         with self._lock:
             self._closed = True
             self._flush_locked()
-            summary = self._summary(record, error)
-            data = json.dumps(summary, ensure_ascii=False, indent=1, default=_json_default).encode("utf-8")
-            self._put(SUMMARY_NAME, data)
+            self._put(SUMMARY_NAME, dumps_document(self._summary(record, error)))
 
     def __enter__(self) -> ReceiptWriter:
-        return self
+        return self.start()
 
     def __exit__(
         self,
@@ -360,9 +238,10 @@ class ReceiptWriter:
             "task_id": identity.task_id,
             "map_index": identity.map_index,
             "try_number": identity.try_number,
+            "lineage": self.lineage,
             "provider_version": self.provider_version,
-            "started_at": _iso(self.started_at),
-            "finished_at": _iso(self._clock()),
+            "started_at": iso(self.started_at),
+            "finished_at": iso(self._clock()),
             "error": None if error is None else type(error).__name__,
             "receipts": self._written,
             "by_status": dict(sorted(self._counts.items())),

@@ -1,21 +1,16 @@
-"""The bulk operator's XCom record, built outcome by outcome, and its progress log."""
+"""The record of a bulk run (what the bulk operator returns), built outcome by outcome."""
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from whatcounts_provider.phone import mask_phone
 
 if TYPE_CHECKING:
-    import logging
-    from collections.abc import Callable
-
-    from whatcounts_provider.inputs import InputForm, Row
+    from whatcounts_provider.inputs import InputForm
     from whatcounts_provider.types import StopOutcome
 
-PROGRESS_EVERY_SECONDS = 10.0
 _LISTED = 20
 
 
@@ -53,15 +48,13 @@ class BulkSummary:
         self.by_sender_code: dict[str, Counter[str]] = {}
         self.error: str | None = None
 
-    def add(self, outcome: StopOutcome, row: Row, error: str | None, *, late: bool) -> None:
+    def add(self, outcome: StopOutcome, *, late: bool) -> None:
         """Count one input.
 
-        :param error: why an ``invalid`` or ``failed`` input needs attention (the row's own
-            reason when it had one before the hook saw it).
         :param late: the pair was honoured, or failed, past the deadline.
         """
         self.total += 1
-        status = outcome.status
+        status, row, error = outcome.status, outcome.row, outcome.error
         if status == "duplicate":
             self.duplicates += 1
             return
@@ -93,7 +86,7 @@ class BulkSummary:
             self.retryable_failures += not outcome.permanent
 
     def record(self, *, retries: int) -> dict[str, Any]:
-        """The XCom record (DESIGN.md's bulk record); it holds full phones by design."""
+        """The bulk record (see docs/inputs.md); it holds full phones by design."""
         codes = self.by_sender_code
         return {
             "sender_code": self.sender_code,
@@ -145,52 +138,3 @@ def _invalid_line(item: Any) -> str:
     if isinstance(item, dict):
         return f"invalid row {item['row']}: {item['error']}"
     return f"invalid input {mask_phone(item)}"
-
-
-class Progress:
-    """Log done/total, rate and ETA at most every ``every`` seconds, and once at the end.
-
-    :param total: the number of inputs, or None when unknown (a streamed file): no ETA then.
-    :param clock: monotonic seconds; injected by tests.
-    """
-
-    def __init__(
-        self,
-        total: int | None,
-        log: logging.Logger | Any,
-        every: float = PROGRESS_EVERY_SECONDS,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.total = total
-        self.log = log
-        self.every = every
-        self.clock = clock
-        self.started = clock()
-        self.last = self.started
-
-    def tick(self, done: int) -> None:
-        now = self.clock()
-        if now - self.last >= self.every:
-            self.last = now
-            self._log(done, now)
-
-    def finish(self, done: int) -> None:
-        self._log(done, self.clock())
-
-    def _log(self, done: int, now: float) -> None:
-        elapsed = max(now - self.started, 1e-9)
-        rate = done / elapsed
-        if self.total is None:
-            self.log.info("Progress: %d inputs, %.0f/s, elapsed %.1f s", done, rate, elapsed)
-            return
-        eta = (self.total - done) / rate if rate else float("inf")
-        self.log.info(
-            "Progress: %d/%d phones (%.1f%%), %.0f/s, elapsed %.1f s, ETA %s",
-            done,
-            self.total,
-            100.0 * done / self.total if self.total else 100.0,
-            rate,
-            elapsed,
-            f"{eta:.0f} s" if eta != float("inf") else "unknown",
-        )

@@ -1,0 +1,110 @@
+"""From a row to what is sent, and from what happened to its outcome: the two ends of one stop.
+
+:class:`Sorter` decides, per row and before any request, whether it is sent (a :class:`Job`) or
+already has its outcome (``invalid``, ``duplicate``, ``already_done``). :func:`stop_outcome` runs a
+job's request and turns its result, or the exception it raised, into the outcome.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Container
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from whatcounts_provider.exceptions import (
+    InvalidPhoneNumberError,
+    InvalidSenderCodeError,
+    SmsSubscriberNotFoundError,
+    WhatCountsAuthError,
+    WhatCountsCancelledError,
+    WhatCountsError,
+)
+from whatcounts_provider.phone import validate_sender_code
+from whatcounts_provider.types import StopOutcome
+
+if TYPE_CHECKING:
+    from whatcounts_provider.hooks._retry import Tally
+    from whatcounts_provider.types import Row
+
+
+class Job(NamedTuple):
+    """One row to send, with its phone normalised and its sender code validated."""
+
+    row: Row
+    phone: str
+    sender_code: str
+
+
+#: Sends one job's request (counting attempts in the tally); returns WhatCounts' record.
+Send = Callable[[Job, "Tally"], dict[str, Any]]
+
+
+class Sorter:
+    """Turn each row into a job to send or a final outcome; remembers the distinct pairs seen.
+
+    :param normalize: the hook's phone normaliser (the connection's default region).
+    :param already_done: normalised pairs an earlier try honoured: reported, never sent.
+    """
+
+    def __init__(
+        self, normalize: Callable[[object], str], already_done: Container[tuple[str, str]] = ()
+    ) -> None:
+        self._normalize = normalize
+        self._already_done = already_done
+        # Distinct pairs as {code: {phone as int}}: ~70 bytes a pair instead of ~150 for a set
+        # of string tuples (a million distinct pairs is a realistic opt-out file). Normalised
+        # phones are digits that start with a country code, never with 0: int() loses nothing.
+        self._seen: dict[str, set[int]] = {}
+
+    def sort(self, row: Row) -> Job | StopOutcome:
+        """The job for ``row``, or its outcome when it is not to be sent."""
+        code, code_error = _checked(validate_sender_code, row.sender_code)
+        if row.error is not None:
+            reason: WhatCountsError = code_error or InvalidPhoneNumberError(row.error)
+            return StopOutcome(row, "invalid", None, code, row.error, cause=reason)
+        phone, phone_error = _checked(self._normalize, row.phone)
+        if phone is None or code is None:
+            errors = [str(exc) for exc in (phone_error, code_error) if exc is not None]
+            cause: WhatCountsError | None = code_error or phone_error
+            return StopOutcome(row, "invalid", phone, code, "; ".join(errors), cause=cause)
+        phones = self._seen.setdefault(code, set())
+        if int(phone) in phones:
+            return StopOutcome(row, "duplicate", phone, code)
+        phones.add(int(phone))
+        if (phone, code) in self._already_done:
+            return StopOutcome(row, "already_done", phone, code)
+        return Job(row, phone, code)
+
+
+def _checked(
+    check: Callable[[Any], str], value: Any
+) -> tuple[str | None, InvalidPhoneNumberError | InvalidSenderCodeError | None]:
+    try:
+        return check(value), None
+    except (InvalidPhoneNumberError, InvalidSenderCodeError) as exc:
+        return None, exc
+
+
+def stop_outcome(job: Job, send: Send, tally: Tally, *, missing_ok: bool = True) -> StopOutcome:
+    """Send ``job`` and say what became of it.
+
+    WhatCounts' "no subscription" is ``not_subscribed`` (or, with ``missing_ok=False``, a
+    ``failed`` outcome marked ``permanent``: a retry gets the same answer); any other provider
+    error is ``failed`` with its exception as ``cause``.
+
+    :raises WhatCountsAuthError: rejected credentials: every other job would fail alike.
+    :raises WhatCountsCancelledError: the run was cancelled.
+    """
+    row, phone, code = job
+    try:
+        response = send(job, tally)
+    except SmsSubscriberNotFoundError as exc:
+        if missing_ok:
+            return StopOutcome(row, "not_subscribed", phone, code, attempts=tally.attempts)
+        return StopOutcome(
+            row, "failed", phone, code, str(exc), attempts=tally.attempts, permanent=True, cause=exc
+        )
+    except (WhatCountsAuthError, WhatCountsCancelledError):
+        raise
+    except WhatCountsError as exc:
+        return StopOutcome(row, "failed", phone, code, str(exc), attempts=tally.attempts, cause=exc)
+    return StopOutcome(row, "stopped", phone, code, response=response, attempts=tally.attempts)

@@ -1,0 +1,94 @@
+"""Rows as a lazy stream, and the one place a row is made from the values an input holds."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from whatcounts_provider.deadline import parse_requested_at
+from whatcounts_provider.exceptions import InvalidRequestedAtError
+from whatcounts_provider.types import Row
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from whatcounts_provider.inputs.form import InputForm
+
+
+class RowStream(Iterator[Row]):
+    """An iterator of :class:`Row` over one input form; closes its file when exhausted or closed.
+
+    :param form: ``"phones"``, ``"rows"`` or ``"source"``.
+    :param total: the number of rows when known up front (lists), else ``None`` (files, generators).
+    :param uri: for ``source``, the file's location without credentials; else ``None``.
+    :param closer: releases what the rows are read from (a file), once.
+    """
+
+    def __init__(
+        self,
+        rows: Iterator[Row],
+        *,
+        form: InputForm,
+        total: int | None = None,
+        uri: str | None = None,
+        closer: Callable[[], object] | None = None,
+    ) -> None:
+        self._rows = rows
+        self._closer = closer
+        self.form: InputForm = form
+        self.total = total
+        self.uri = uri
+
+    def __iter__(self) -> RowStream:
+        return self
+
+    def __next__(self) -> Row:
+        try:
+            return next(self._rows)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Release the file (idempotent); the stream yields nothing more."""
+        closer, self._closer = self._closer, None
+        self._rows = iter(())
+        if closer is not None:
+            closer()
+
+    def __enter__(self) -> RowStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def make_row(number: int, safe_input: Any, values: Sequence[Any], default_code: Any) -> Row:
+    """One :class:`Row` from an input's values, in :data:`~whatcounts_provider.inputs.form.INPUT_KEYS` order.
+
+    Blank text counts as absent; a missing sender code takes ``default_code``; ``requested_at`` is
+    parsed. A row without a phone or a sender code, or with an unusable ``requested_at``, gets
+    its ``error`` (it is reported invalid and never sent).
+    """
+    phone, code, requested_at = values
+    if _blank(code):
+        code = default_code
+    if _blank(requested_at):
+        requested_at = None
+    error = None
+    if _blank(phone):
+        error = f"row {number} has no phone"
+    elif code is None:
+        error = f"row {number} has no sender_code and the operator has none"
+    if requested_at is not None:
+        try:
+            requested_at = parse_requested_at(requested_at)
+        except InvalidRequestedAtError as exc:
+            # The receipt's requested_at must be a date or null (the raw value stays in input).
+            requested_at, error = None, error or str(exc)
+    # A row with an error never carries a phone: whatever the wiring, nothing is sent for it.
+    return Row(number, safe_input, None if error else phone, code, requested_at, error)
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (value.__class__ is str and (not value or value.isspace()))
