@@ -20,10 +20,19 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.helpers import EXAMPLE_DAGS, PASSWORD, REALM, ROOT, SITE
+from tests.helpers import (
+    EXAMPLE_DAGS,
+    FAST_RETRY_EXTRAS,
+    PASSWORD,
+    REALM,
+    ROOT,
+    SITE,
+    has_extras,
+    with_extras,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Iterator
 
 # Airflow reads these at import time; `make test` sets them per Airflow version, plain
 # `pytest` falls back to a throwaway home inside the project.
@@ -35,19 +44,25 @@ os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(EXAMPLE_DAGS))
 CONNECTION_FIELDS = frozenset({"conn_type", "host", "login", "password", "port", "schema", "description"})
 
 
-@pytest.fixture
-def use_connection(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
-    """Set an Airflow connection for this test only, through its ``AIRFLOW_CONN_*`` variable.
+class ConnectionSetter:
+    """Sets an Airflow connection for one test, through its ``AIRFLOW_CONN_*`` variable.
 
     ``use_connection(**fields_and_extras)`` writes Airflow's JSON form: the standard fields
     (``host``, ``login``, ``password``, ``port``, ...) default to the fake https site
     (``SITE``, ``REALM``, ``PASSWORD``; pass ``None`` to leave one out), every other keyword is
     an extra, with its type kept. ``use_connection(uri=..., **extras)`` writes a URI instead, the
     extras appended as its query (strings, as Airflow hands URI extras to the hook).
-    ``conn_id`` (default ``whatcounts_default``) picks the connection.
+    ``conn_id`` (default ``whatcounts_default``) picks the connection. ``defaults`` are extras
+    every connection gets unless it names them (``fast_retries`` sets them).
     """
 
-    def use(*, conn_id: str = "whatcounts_default", uri: str | None = None, **fields_and_extras: Any) -> None:
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self._monkeypatch = monkeypatch
+        self.defaults: dict[str, Any] = {}
+
+    def __call__(
+        self, *, conn_id: str = "whatcounts_default", uri: str | None = None, **fields_and_extras: Any
+    ) -> None:
         if uri is not None:
             fields = CONNECTION_FIELDS.intersection(fields_and_extras)
             assert not fields, f"a URI carries its own {sorted(fields)}"
@@ -65,13 +80,22 @@ def use_connection(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
             if extra:
                 connection["extra"] = extra
             value = json.dumps(connection)
-        monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", value)
+        self._monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", with_extras(value, self.defaults))
 
-    return use
+    def apply_defaults(self) -> None:
+        """Give the connections already set the ``defaults`` they lack."""
+        for name, value in whatcounts_connections():
+            self._monkeypatch.setenv(name, with_extras(value, self.defaults))
+
+
+@pytest.fixture
+def use_connection(monkeypatch: pytest.MonkeyPatch) -> ConnectionSetter:
+    """Set an Airflow connection for this test only (see :class:`ConnectionSetter`)."""
+    return ConnectionSetter(monkeypatch)
 
 
 @pytest.fixture(autouse=True)
-def whatcounts_default_connection(use_connection: Callable[..., None]) -> None:
+def whatcounts_default_connection(use_connection: ConnectionSetter) -> None:
     """``whatcounts_default`` points at the fake https site for every test (requests-mock answers it).
 
     A test that needs another connection calls ``use_connection`` or uses ``whatcounts_conn_env``.
@@ -139,16 +163,34 @@ def no_ca_bundle_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Retries wait 0 s instead of 0.5 s, 1 s, 2 s...: the backoff defaults are 0 for this test.
+def fast_retries(use_connection: ConnectionSetter, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Retries wait 0 s instead of 0.5 s, 1 s, 2 s...: through the connection, as a user would.
 
-    A connection extra or hook argument still wins (precedence is unchanged); ``Retry-After``
-    waits are untouched. The backoff itself is tested with a fake clock in tests/hooks.
+    Every WhatCounts connection of the test gets the extras ``FAST_RETRY_EXTRAS`` unless it sets
+    them itself (a connection extra or hook argument still wins): those written before the test
+    body (by fixtures such as ``whatcounts_conn_env``) just before it runs, those written through
+    ``use_connection`` as they are written. A connection the test writes some other way would make
+    it slow instead of red: the teardown fails it. ``Retry-After`` waits are untouched; the
+    backoff itself is tested with a fake clock in tests/hooks.
     """
-    from whatcounts_provider.hooks import _settings
+    use_connection.defaults = dict(FAST_RETRY_EXTRAS)
+    yield
+    slow = [name for name, value in whatcounts_connections() if not has_extras(value, FAST_RETRY_EXTRAS)]
+    assert not slow, f"{slow} were set without the fast_retries extras: use use_connection"
 
-    monkeypatch.setattr(_settings, "DEFAULT_RETRY_BACKOFF_INITIAL", 0.0)
-    monkeypatch.setattr(_settings, "DEFAULT_RETRY_BACKOFF_MAX", 0.0)
+
+def _is_whatcounts(value: str) -> bool:
+    return value.split("://", 1)[0] == "whatcounts" or '"conn_type": "whatcounts"' in value
+
+
+def whatcounts_connections() -> list[tuple[str, str]]:
+    """The ``AIRFLOW_CONN_*`` variables that hold a WhatCounts connection."""
+    return [
+        (name, value)
+        for name, value in os.environ.items()
+        if name.startswith("AIRFLOW_CONN_")
+        and ("whatcounts" in value.split("://", 1)[0] or '"whatcounts"' in value)
+    ]
 
 
 @pytest.fixture(scope="session")
@@ -213,8 +255,11 @@ _WORKER_JOIN_SECONDS = 30.0
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
-    """After each test body, before its fixtures' teardown (requests-mock still answers), wait
-    for the provider's bulk worker threads that are still sending."""
+    """Just before each test body, give the connections the fixtures set the ``fast_retries``
+    extras (when the test asks for them); after it, before its fixtures' teardown (requests-mock
+    still answers), wait for the provider's bulk worker threads that are still sending."""
+    if "fast_retries" in getattr(item, "fixturenames", ()):
+        item.funcargs["use_connection"].apply_defaults()  # type: ignore[attr-defined]
     try:
         return (yield)
     finally:

@@ -9,9 +9,11 @@ from __future__ import annotations
 import base64
 import importlib.metadata
 import importlib.util
+import json
 from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import requests
 from packaging.version import Version
@@ -19,6 +21,8 @@ from packaging.version import Version
 from whatcounts_provider.testing.series import phone_series
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from whatcounts_provider.hooks._throttle import Throttle
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -140,3 +144,35 @@ class FakeClock:
         from whatcounts_provider.hooks._throttle import Throttle  # imports Airflow: not at the top
 
         return Throttle(clock=self.monotonic, sleep=self.sleep)
+
+
+# --- connection extras ---------------------------------------------------------------------------
+
+#: What ``fast_retries`` gives every connection: retries without backoff waits.
+FAST_RETRY_EXTRAS: dict[str, Any] = {"retry_backoff_initial": 0, "retry_backoff_max": 0}
+
+
+def _extras_of(value: str) -> dict[str, Any]:
+    if value.lstrip().startswith("{"):
+        extra = json.loads(value).get("extra") or {}
+        return json.loads(extra) if isinstance(extra, str) else dict(extra)
+    return dict(parse_qsl(urlsplit(value).query))
+
+
+def has_extras(value: str, extras: Mapping[str, Any]) -> bool:
+    """Whether the ``AIRFLOW_CONN_*`` value ``value`` (a URI or JSON) sets every key of ``extras``."""
+    return set(extras) <= set(_extras_of(value))
+
+
+def with_extras(value: str, extras: Mapping[str, Any]) -> str:
+    """``value`` (a URI or JSON connection) with those of ``extras`` it does not set itself."""
+    missing = {key: setting for key, setting in extras.items() if key not in _extras_of(value)}
+    if not missing:
+        return value
+    if value.lstrip().startswith("{"):
+        connection = json.loads(value)
+        extra = connection.get("extra") or {}
+        extra = json.loads(extra) if isinstance(extra, str) else dict(extra)
+        connection["extra"] = {**extra, **missing}
+        return json.dumps(connection)
+    return value + ("&" if urlsplit(value).query else "?") + urlencode(missing)

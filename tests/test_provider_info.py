@@ -368,3 +368,19 @@ def test_airflow_2_form_checks_each_extra_against_its_schema_on_save():
     for name, value in refused:
         with pytest.raises(ValidationError, match=re.escape(declared[name]["description"])):
             check(name, value)
+
+
+def test_a_connection_saved_with_the_forms_defaults_behaves_like_one_without_extras(use_connection):
+    """The form starts each extra at its default: saving it untouched must change nothing."""
+    from whatcounts_provider.get_provider_info import CONN_FIELDS
+
+    prefilled = {
+        name: field["schema"]["default"]
+        for name, field in CONN_FIELDS.items()
+        if "default" in field["schema"]
+    }
+    assert {"api_version", "timeout", "max_retries", "default_region", "verify"} <= set(prefilled)
+    use_connection()
+    bare = WhatCountsHook().settings
+    use_connection(**prefilled)
+    assert WhatCountsHook().settings == bare

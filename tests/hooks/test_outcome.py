@@ -19,10 +19,8 @@ NO_SUBSCRIPTION = {"error": "An error occurred processing STOP sends for phone [
 
 
 @pytest.fixture
-def conn(monkeypatch: pytest.MonkeyPatch, fast_retries: None) -> None:
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_WHATCOUNTS_DEFAULT", "whatcounts://outcome-realm:outcome-pw@mail.example.com"
-    )
+def conn(use_connection, fast_retries: None) -> None:
+    use_connection(uri="whatcounts://outcome-realm:outcome-pw@mail.example.com")
 
 
 def test_the_outcome_carries_the_normalised_pair_and_the_attempts(conn, requests_mock):

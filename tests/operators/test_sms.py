@@ -13,8 +13,10 @@ from whatcounts_provider.exceptions import (
     InvalidPhoneNumberError,
     InvalidSenderCodeError,
     SmsSubscriberNotFoundError,
+    WhatCountsError,
+    WhatCountsInputError,
 )
-from whatcounts_provider.operators.sms import StopSmsSubscriberOperator
+from whatcounts_provider.operators.sms import BulkStopSmsSubscriberOperator, StopSmsSubscriberOperator
 
 try:
     from airflow.sdk import DAG, task
@@ -153,3 +155,58 @@ def test_partial_expand_builds_one_task_per_phone():
         )
     assert mapped.partial_kwargs["sender_code"] == SENDER
     assert mapped.expand_input.value["phone"] == ["2065959696", "2065959697"]
+
+
+# --- hook settings through the operators: hook_params > connection extra > default --------------
+
+
+@pytest.mark.parametrize(
+    ("extra", "hook_params", "attempts"),
+    [
+        ({}, None, 6),  # the default: 5 retries
+        ({"max_retries": 2}, None, 3),  # the connection extra
+        ({"max_retries": 2}, {"max_retries": 0}, 1),  # hook_params win over the extra
+        ({}, {"max_retries": 1}, 2),
+    ],
+    ids=["default", "connection-extra", "hook-params-over-extra", "hook-params-over-default"],
+)
+@pytest.mark.parametrize("operator", ["single", "bulk"])
+def test_hook_params_take_precedence_over_the_connection(
+    requests_mock, use_connection, fast_retries, extra, hook_params, attempts, operator
+):
+    use_connection(**extra)
+    requests_mock.post(STOP_URL, status_code=503, json={})
+    if operator == "single":
+        op: Any = StopSmsSubscriberOperator(
+            task_id="stop", phone=PHONE, sender_code=SENDER, hook_params=hook_params
+        )
+    else:
+        op = BulkStopSmsSubscriberOperator(
+            task_id="stop", phones=[PHONE], sender_code=SENDER, hook_params=hook_params
+        )
+    with pytest.raises(WhatCountsError):
+        op.execute(make_context())
+    assert requests_mock.call_count == attempts
+
+
+def test_hook_params_set_the_timeout(use_connection):
+    use_connection(timeout=7)
+    op = StopSmsSubscriberOperator(
+        task_id="stop", phone=PHONE, sender_code=SENDER, hook_params={"timeout": 3}
+    )
+    assert op.hook.settings.read_timeout == 3
+
+
+@pytest.mark.parametrize(
+    ("hook_params", "message"),
+    [
+        ({"max_retry": 1}, "hook_params has unknown key(s) 'max_retry'; the hook takes timeout, max_retries"),
+        ([("max_retries", 1)], "hook_params must be a mapping of hook settings, got list"),
+    ],
+)
+@pytest.mark.parametrize("operator", [StopSmsSubscriberOperator, BulkStopSmsSubscriberOperator])
+def test_bad_hook_params_fail_when_the_dag_is_parsed(operator, hook_params, message):
+    kwargs = {"phone": PHONE} if operator is StopSmsSubscriberOperator else {"phones": [PHONE]}
+    with pytest.raises(WhatCountsInputError) as error:
+        operator(task_id="stop", sender_code=SENDER, hook_params=hook_params, **kwargs)
+    assert str(error.value).startswith(message)

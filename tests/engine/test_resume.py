@@ -1,0 +1,127 @@
+"""Resume trusts only earlier tries of the same DAG run, whatever the run id.
+
+A run id does not name one DAG run for ever: a deleted run triggered again under its id, a
+``scheduled__<date>`` id after a metadata-database reset, or two environments sharing a receipts
+bucket all reuse one. A retry or a clear of the same DAG run resumes; a new DAG run sends every
+pair again (found in a real deployment: the new run sent nothing and left 1,000 phones subscribed).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from tests.helpers import SENDER, make_context, phones
+from whatcounts_provider.exceptions import WhatCountsBulkError
+from whatcounts_provider.operators.sms import BulkStopSmsSubscriberOperator
+
+COUNT = 6
+RUN_ID = "fixed-run-1"  # the id the deployment reused
+FIRST_RUN = {
+    "run_after": datetime(2026, 11, 30, 9, tzinfo=timezone.utc),
+    "logical_date": datetime(2026, 11, 30, 9, tzinfo=timezone.utc),
+    "start_date": datetime(2026, 11, 30, 9, 0, 5, tzinfo=timezone.utc),
+    "clear_number": 0,
+}
+# Deleted, then triggered again under the same id: Airflow gives it its own dates.
+SECOND_RUN = {
+    "run_after": datetime(2026, 12, 1, 9, tzinfo=timezone.utc),
+    "logical_date": datetime(2026, 12, 1, 9, tzinfo=timezone.utc),
+    "start_date": datetime(2026, 12, 1, 9, 0, 5, tzinfo=timezone.utc),
+    "clear_number": 0,
+}
+
+
+@pytest.fixture
+def subscribed(whatcounts_conn_env: Any) -> Any:
+    """The emulator with COUNT phones subscribed to SENDER."""
+    whatcounts_conn_env.subscribe(SENDER, phones(COUNT))
+    return whatcounts_conn_env
+
+
+def run_try(receipts: str, dag_run: dict[str, Any], try_number: int) -> dict[str, Any]:
+    """One try of the task instance ``RUN_ID``/stop of the DAG run ``dag_run``; the record."""
+    context = make_context(dag_id="opt_out", run_id=RUN_ID, task_id="stop", try_number=try_number)
+    context["dag_run"] = SimpleNamespace(conf={}, **dag_run)
+    op = BulkStopSmsSubscriberOperator(
+        task_id="stop",
+        phones=phones(COUNT),
+        sender_code=SENDER,
+        receipts_path=receipts,
+        hook_params={"max_retries": 0},  # a failing phone fails at once
+    )
+    try:
+        return op.execute(context)
+    except WhatCountsBulkError:
+        return context["ti"].pushed["return_value"]
+
+
+def posts(emulator: Any) -> int:
+    return sum(emulator.state.post_count(SENDER, phone) for phone in phones(COUNT))
+
+
+def still_subscribed(emulator: Any) -> list[str]:
+    return [phone for phone in phones(COUNT) if emulator.state.is_subscribed(SENDER, phone)]
+
+
+def test_a_retry_of_the_same_run_resumes(subscribed: Any, tmp_path: Any) -> None:
+    subscribed.faults.update(failing_phones={phones(COUNT)[0]})
+    first = run_try(str(tmp_path), FIRST_RUN, 1)
+    assert (first["stopped"], len(first["failed"])) == (COUNT - 1, 1)
+    subscribed.faults.update(failing_phones=set())
+
+    retry = run_try(str(tmp_path), FIRST_RUN, 2)
+
+    assert (retry["already_done"], retry["stopped"]) == (COUNT - 1, 1)
+    assert posts(subscribed) == COUNT + 1  # the failed phone twice, every other once
+    assert still_subscribed(subscribed) == []
+
+
+def test_a_clear_of_the_same_run_resumes(subscribed: Any, tmp_path: Any) -> None:
+    run_try(str(tmp_path), FIRST_RUN, 1)
+    # A clear raises the clear number and may give the run a new start date; the run stays.
+    cleared = {**FIRST_RUN, "clear_number": 1, "start_date": datetime(2026, 11, 30, 10, tzinfo=timezone.utc)}
+
+    again = run_try(str(tmp_path), cleared, 2)
+
+    assert (again["already_done"], again["stopped"]) == (COUNT, 0)
+    assert posts(subscribed) == COUNT
+
+
+def test_a_new_run_under_a_reused_run_id_trusts_nothing(subscribed: Any, tmp_path: Any) -> None:
+    assert run_try(str(tmp_path), FIRST_RUN, 1)["stopped"] == COUNT
+    subscribed.subscribe(SENDER, phones(COUNT))  # the phones opted in again
+
+    second = run_try(str(tmp_path), SECOND_RUN, 1)
+
+    assert (second["already_done"], second["stopped"]) == (0, COUNT)
+    assert posts(subscribed) == 2 * COUNT
+    assert still_subscribed(subscribed) == []
+
+
+def test_a_retry_of_a_new_run_ignores_the_old_run(subscribed: Any, tmp_path: Any) -> None:
+    """Try 2 of the new run inherits its own try 1 only, never the old run's receipts."""
+    run_try(str(tmp_path), FIRST_RUN, 1)
+    subscribed.subscribe(SENDER, phones(COUNT))
+    subscribed.faults.update(failing_phones={phones(COUNT)[0]})
+    assert run_try(str(tmp_path), SECOND_RUN, 1)["stopped"] == COUNT - 1
+    subscribed.faults.update(failing_phones=set())
+
+    retry = run_try(str(tmp_path), SECOND_RUN, 2)
+
+    assert (retry["already_done"], retry["stopped"]) == (COUNT - 1, 1)
+    assert still_subscribed(subscribed) == []
+
+
+def test_a_new_run_whose_first_try_left_nothing_trusts_nothing(subscribed: Any, tmp_path: Any) -> None:
+    """Try 2 of the new run finds only the old run's tries (its own try 1 died before it wrote)."""
+    run_try(str(tmp_path), FIRST_RUN, 1)
+    subscribed.subscribe(SENDER, phones(COUNT))
+
+    retry = run_try(str(tmp_path), SECOND_RUN, 2)
+
+    assert (retry["already_done"], retry["stopped"]) == (0, COUNT)
+    assert still_subscribed(subscribed) == []
