@@ -40,7 +40,14 @@ REALM = "test-realm"
 PASSWORD = "t0p-s3cret-api-password"
 SITE = "https://mail.example.com"
 REST = f"{SITE}/rest"
-BASIC_TOKEN = base64.b64encode(f"{REALM}:{PASSWORD}".encode()).decode()
+
+
+def basic_token(realm: str, password: str) -> str:
+    """The token of a Basic ``Authorization`` header for ``realm`` and ``password``."""
+    return base64.b64encode(f"{realm}:{password}".encode()).decode()
+
+
+BASIC_TOKEN = basic_token(REALM, PASSWORD)
 
 SENDER = "2065551212"
 PHONE = "12065959696"
@@ -48,12 +55,18 @@ MASKED = "*******9696"
 STOP_URL = f"{REST}/sms/stopSubscriberSend/{PHONE}/{SENDER}"
 LISTS_URL = f"{REST}/lists"
 STOPPED = {"phone": PHONE, "senderCode": SENDER, "status": "STOPPED"}
-# WhatCounts' documented answer for a phone without a subscription on the sender code.
-NO_SUBSCRIPTION = {
-    "error": f"An error occurred processing STOP sends for phone [{PHONE}] realmId [10]",
-    "status": "Internal Server Error",
-    "statusCode": 500,
-}
+
+
+def no_subscription(phone: str, realm_id: int = 10) -> dict[str, Any]:
+    """WhatCounts' documented answer (HTTP 500) for a phone without a subscription on the sender code."""
+    return {
+        "error": f"An error occurred processing STOP sends for phone [{phone}] realmId [{realm_id}]",
+        "status": "Internal Server Error",
+        "statusCode": 500,
+    }
+
+
+NO_SUBSCRIPTION = no_subscription(PHONE)
 
 # What requests raises when the site refuses the connection: its text names the path (the phone).
 REAL_CONNECTION_ERROR = requests.exceptions.ConnectionError(

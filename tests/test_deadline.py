@@ -1,4 +1,4 @@
-"""requested_at parsing and the business-day deadline, as DESIGN.md defines them."""
+"""requested_at parsing and the business-day deadline (FCC 24-24: 10 business days; docs/receipts.md)."""
 
 from __future__ import annotations
 

@@ -40,7 +40,7 @@ def chunk(
     by_sender_code: dict[str, dict[str, int]] | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
-    """A bulk record as DESIGN.md defines it, plus the chunk keys ``source`` and ``error``."""
+    """A bulk record as docs/inputs.md defines it, plus the chunk keys ``source`` and ``error``."""
     return {
         "sender_code": sender_code,
         "total": total,

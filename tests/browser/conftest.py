@@ -66,17 +66,17 @@ def chromium_path() -> str:
 
 
 @pytest.fixture(scope="session")
-def emulator() -> Iterator[WhatCountsEmulator]:
+def stage_emulator() -> Iterator[WhatCountsEmulator]:
     from whatcounts_provider.testing.emulator import WhatCountsEmulator
 
-    with WhatCountsEmulator() as emulator:
-        emulator.subscribe("2065551212", ["2065550100"])
-        yield emulator
+    with WhatCountsEmulator() as stage_emulator:
+        stage_emulator.subscribe("2065551212", ["2065550100"])
+        yield stage_emulator
 
 
 @pytest.fixture(scope="session")
 def airflow(
-    tmp_path_factory: pytest.TempPathFactory, chromium_path: str, emulator: WhatCountsEmulator
+    tmp_path_factory: pytest.TempPathFactory, chromium_path: str, stage_emulator: WhatCountsEmulator
 ) -> Iterator[AirflowServer]:
     """This lane's Airflow (3.x api-server or 2.11 webserver, and a scheduler to run DAGs).
 
@@ -84,7 +84,7 @@ def airflow(
     emulator, for the example DAGs the trigger-form tests run.
     """
     started = time.monotonic()
-    conn = {"AIRFLOW_CONN_WHATCOUNTS_DEFAULT": emulator.conn_json()}
+    conn = {"AIRFLOW_CONN_WHATCOUNTS_DEFAULT": stage_emulator.conn_json()}
     with airflow_server(tmp_path_factory.mktemp("airflow-home"), conn, run_dags=True) as server:
         TIMINGS[f"Airflow {server.major}.x UI start"] = time.monotonic() - started
         yield server

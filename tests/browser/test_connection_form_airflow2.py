@@ -87,11 +87,11 @@ def test_whatcounts_form_shows_labels_placeholders_help_and_hides_schema_port(pa
     screenshot(page.locator("form#model_form"), "connection-form-airflow-2.png")
 
 
-def test_test_before_saving_names_the_typed_connection(page, airflow, emulator):
-    realm, password = emulator.state.realm, emulator.state.password
+def test_test_before_saving_names_the_typed_connection(page, airflow, stage_emulator):
+    realm, password = stage_emulator.state.realm, stage_emulator.state.password
     form = open_add_form(page, airflow)
-    fill(form, "whatcounts_typed", emulator.url, realm, password)
-    assert click_test(page).endswith(f"Connected to {emulator.url}/rest as realm {realm!r} (2 lists).")
+    fill(form, "whatcounts_typed", stage_emulator.url, realm, password)
+    assert click_test(page).endswith(f"Connected to {stage_emulator.url}/rest as realm {realm!r} (2 lists).")
 
     form.locator("#password").fill("wrong")
     message = click_test(page)
@@ -100,22 +100,27 @@ def test_test_before_saving_names_the_typed_connection(page, airflow, emulator):
     assert not re.search(r"connection '[A-Za-z0-9]{8}'", message), "Airflow's random id leaked"
 
 
-def test_scheme_less_site_url_on_plain_http_is_diagnosed(page, airflow, emulator):
+def test_scheme_less_site_url_on_plain_http_is_diagnosed(page, airflow, stage_emulator):
     form = open_add_form(page, airflow)
     fill(
-        form, "whatcounts_typed", f"127.0.0.1:{emulator.port}", emulator.state.realm, emulator.state.password
+        form,
+        "whatcounts_typed",
+        f"127.0.0.1:{stage_emulator.port}",
+        stage_emulator.state.realm,
+        stage_emulator.state.password,
     )
     message = click_test(page)
-    assert f"https://127.0.0.1:{emulator.port} answered in plain HTTP, not TLS" in message
-    assert f"write http://127.0.0.1:{emulator.port}" in message
+    assert f"https://127.0.0.1:{stage_emulator.port} answered in plain HTTP, not TLS" in message
+    assert f"write http://127.0.0.1:{stage_emulator.port}" in message
     assert "CA bundle" not in message
     page.evaluate("window.scrollTo(0, 0)")  # the alert is at the top of the page
     screenshot(page, "connection-test-plain-http-airflow-2.png")
 
 
-def test_invalid_extras_are_reported_together_by_label(page, airflow, emulator):
+def test_invalid_extras_are_reported_together_by_label(page, airflow, stage_emulator):
     form = open_add_form(page, airflow)
-    fill(form, "whatcounts_typed", emulator.url, emulator.state.realm, emulator.state.password,
+    state = stage_emulator.state
+    fill(form, "whatcounts_typed", stage_emulator.url, state.realm, state.password,
          timeout="soon", max_retries="99", default_region="USA")  # fmt: skip
     message = click_test(page)
     assert "connection 'whatcounts_typed' has 3 invalid settings" in message
@@ -124,14 +129,14 @@ def test_invalid_extras_are_reported_together_by_label(page, airflow, emulator):
         assert label in message
 
 
-def test_save_edit_and_test_on_the_edit_page(page, airflow, emulator):
-    realm, password = emulator.state.realm, emulator.state.password
+def test_save_edit_and_test_on_the_edit_page(page, airflow, stage_emulator):
+    realm, password = stage_emulator.state.realm, stage_emulator.state.password
     form = open_add_form(page, airflow)
-    fill(form, "whatcounts_ui", emulator.url, realm, password, timeout="12")
+    fill(form, "whatcounts_ui", stage_emulator.url, realm, password, timeout="12")
     page.get_by_role("button", name="Save").click()
     page.get_by_text("Added Row").wait_for()
     saved = json.loads(airflow.cli("connections", "get", "whatcounts_ui", "-o", "json"))[0]
-    assert saved["host"] == emulator.url
+    assert saved["host"] == stage_emulator.url
     assert saved["extra_dejson"]["timeout"] == "12"
 
     # Edit: the saved values are back in their fields, and the Test button works there too.
@@ -139,14 +144,14 @@ def test_save_edit_and_test_on_the_edit_page(page, airflow, emulator):
     page.get_by_text("whatcounts_ui", exact=True).wait_for()
     page.goto(f"{airflow.url}/connection/edit/{saved['id']}")
     form = page.locator("form#model_form")
-    assert form.locator("#host").input_value() == emulator.url
+    assert form.locator("#host").input_value() == stage_emulator.url
     assert form.locator("#extra__whatcounts__timeout").input_value() == "12"
     # 2.11 never sends a saved password back to the page: the message says what to do.
     message = click_test(page)
     assert "connection 'whatcounts_ui'" in message
     assert "type it again to test" in message
     form.locator("#password").fill(password)
-    assert click_test(page).endswith(f"Connected to {emulator.url}/rest as realm {realm!r} (2 lists).")
+    assert click_test(page).endswith(f"Connected to {stage_emulator.url}/rest as realm {realm!r} (2 lists).")
     page.evaluate("window.scrollTo(0, 0)")
     screenshot(page, "connection-edit-test-airflow-2.png")
     form.locator("#extra__whatcounts__max_retries").fill("2")
@@ -156,7 +161,7 @@ def test_save_edit_and_test_on_the_edit_page(page, airflow, emulator):
     assert saved["password"] == password, "saving the Edit page keeps the password"
 
 
-def test_save_refuses_extras_outside_their_schema_and_marks_them(page, airflow, emulator):
+def test_save_refuses_extras_outside_their_schema_and_marks_them(page, airflow, stage_emulator):
     """Save is refused and the two bad fields get an error box under their help text.
 
     Airflow 2.11's connection_form.js then overwrites the text of every alert on the page with
@@ -164,7 +169,8 @@ def test_save_refuses_extras_outside_their_schema_and_marks_them(page, airflow, 
     box marks the field, its help text says what is expected, Test lists the problems by label.
     """
     form = open_add_form(page, airflow)
-    fill(form, "whatcounts_bad", emulator.url, emulator.state.realm, emulator.state.password,
+    state = stage_emulator.state
+    fill(form, "whatcounts_bad", stage_emulator.url, state.realm, state.password,
          max_retries="99", default_region="USA")  # fmt: skip
     page.get_by_role("button", name="Save").click()
     page.locator("form#model_form .alert-danger").first.wait_for()

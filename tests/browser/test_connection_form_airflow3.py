@@ -103,13 +103,13 @@ def save_connection(
     page.get_by_text(conn_id, exact=True).wait_for()
 
 
-def test_save_edit_and_test_from_the_list(page, airflow, emulator):
-    realm, password = emulator.state.realm, emulator.state.password
-    save_connection(page, airflow, "whatcounts_ui", emulator.url, realm, password)
+def test_save_edit_and_test_from_the_list(page, airflow, stage_emulator):
+    realm, password = stage_emulator.state.realm, stage_emulator.state.password
+    save_connection(page, airflow, "whatcounts_ui", stage_emulator.url, realm, password)
     status, saved = api(airflow, "GET", "/api/v2/connections/whatcounts_ui")
     assert status == 200, saved
     assert saved["conn_type"] == "whatcounts"
-    assert saved["host"] == emulator.url
+    assert saved["host"] == stage_emulator.url
     assert saved["port"] is None
     extra = json.loads(saved["extra"])
     assert extra["timeout"] == 30
@@ -119,7 +119,7 @@ def test_save_edit_and_test_from_the_list(page, airflow, emulator):
     row = page.get_by_role("row", name=re.compile("whatcounts_ui"))
     row.get_by_role("button", name=re.compile("Edit", re.I)).click()
     dialog = page.get_by_role("dialog")
-    assert dialog.locator("input[name=host]").input_value() == emulator.url
+    assert dialog.locator("input[name=host]").input_value() == stage_emulator.url
     open_extra_fields(dialog)
     dialog.locator("[name=element_timeout]").fill("12")
     dialog.get_by_role("button", name="Save").click()
@@ -148,30 +148,39 @@ def test_save_edit_and_test_from_the_list(page, airflow, emulator):
     assert status == 200, result
     assert result == {
         "status": True,
-        "message": f"Connected to {emulator.url}/rest as realm {realm!r} (2 lists).",
+        "message": f"Connected to {stage_emulator.url}/rest as realm {realm!r} (2 lists).",
     }
     output = airflow.cli("connections", "test", "whatcounts_ui")
     assert "Connection success!" in output
 
 
-def test_test_messages_name_the_typed_connection_and_diagnose_plain_http(airflow, emulator):
-    realm = emulator.state.realm
-    body = {"connection_id": "wc_typed", "conn_type": "whatcounts", "host": emulator.url, "login": realm}
+def test_test_messages_name_the_typed_connection_and_diagnose_plain_http(airflow, stage_emulator):
+    realm = stage_emulator.state.realm
+    body = {
+        "connection_id": "wc_typed",
+        "conn_type": "whatcounts",
+        "host": stage_emulator.url,
+        "login": realm,
+    }
     status, result = api(airflow, "POST", "/api/v2/connections/test", {**body, "password": "wrong"})
     assert status == 200, result
     assert result["status"] is False
     assert result["message"].count("connection 'wc_typed'") == 1, result
     assert "WhatCounts rejected the credentials of connection 'wc_typed'" in result["message"]
 
-    no_scheme = {**body, "host": f"127.0.0.1:{emulator.port}", "password": emulator.state.password}
+    no_scheme = {
+        **body,
+        "host": f"127.0.0.1:{stage_emulator.port}",
+        "password": stage_emulator.state.password,
+    }
     status, result = api(airflow, "POST", "/api/v2/connections/test", no_scheme)
     assert result["status"] is False
-    assert f"https://127.0.0.1:{emulator.port} answered in plain HTTP, not TLS" in result["message"]
-    assert f"write http://127.0.0.1:{emulator.port}" in result["message"]
+    assert f"https://127.0.0.1:{stage_emulator.port} answered in plain HTTP, not TLS" in result["message"]
+    assert f"write http://127.0.0.1:{stage_emulator.port}" in result["message"]
     assert "CA bundle" not in result["message"]
 
     extra = json.dumps({"api_version": "1", "default_region": "XX", "timeout": 0})
-    bad_extras = {**body, "password": emulator.state.password, "extra": extra}
+    bad_extras = {**body, "password": stage_emulator.state.password, "extra": extra}
     status, result = api(airflow, "POST", "/api/v2/connections/test", bad_extras)
     message = result["message"]
     assert message.startswith("connection 'wc_typed' has 3 invalid settings")

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from tests.helpers import SENDER
+
 from .conftest import requires_airflow, screenshot
 
 if TYPE_CHECKING:
@@ -16,7 +18,6 @@ if TYPE_CHECKING:
 pytestmark = [pytest.mark.browser, requires_airflow(2)]
 
 DAG_ID = "whatcounts_stop_sms_manual"
-SENDER = "2065551212"
 #: Bounds for the scheduler (it parses the DAGs and runs one task at a time here).
 PARSE_TIMEOUT = 240.0
 RUN_TIMEOUT = 400.0
@@ -83,7 +84,7 @@ def test_the_form_asks_for_a_phone_in_plain_words(page, airflow, manual_dag):
     screenshot(page, "trigger-form-airflow-2.png", full_page=True)
 
 
-def test_runs_from_the_form_end_as_the_phone_deserves(page, airflow, emulator, manual_dag):
+def test_runs_from_the_form_end_as_the_phone_deserves(page, airflow, stage_emulator, manual_dag):
     phones = ("call me", "+1 (123) 456-7890", "+1 (206) 555-0100")
     used_dates: set[str] = set()
     for phone in phones:
@@ -97,7 +98,7 @@ def test_runs_from_the_form_end_as_the_phone_deserves(page, airflow, emulator, m
         assert time.monotonic() < deadline, f"runs not finished: {states}\n{airflow.logs()}"
         time.sleep(3)
     assert states == {"call me": "failed", "+1 (123) 456-7890": "failed", "+1 (206) 555-0100": "success"}
-    assert emulator.state.is_stopped(SENDER, "2065550100")
+    assert stage_emulator.state.is_stopped(SENDER, "2065550100")
 
     log = task_log(airflow, runs["call me"]["dag_run_id"])
     assert "InvalidPhoneNumberError" in log

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from tests.helpers import SENDER
+
 from ._api import api
 from .conftest import requires_airflow, screenshot
 
@@ -16,7 +18,6 @@ if TYPE_CHECKING:
 pytestmark = [pytest.mark.browser, requires_airflow(3)]
 
 DAG_ID = "whatcounts_stop_sms_manual"
-SENDER = "2065551212"
 #: Bounds for the scheduler and the dag-processor on a loaded machine; a run takes ~25 s here.
 PARSE_TIMEOUT = 240.0
 RUN_TIMEOUT = 300.0
@@ -84,7 +85,7 @@ def test_the_form_asks_for_a_phone_in_plain_words(page, airflow, manual_dag):
     screenshot(dialog, "trigger-form-airflow-3.png")
 
 
-def test_runs_from_the_form_end_as_the_phone_deserves(page, airflow, emulator, manual_dag):
+def test_runs_from_the_form_end_as_the_phone_deserves(page, airflow, stage_emulator, manual_dag):
     """A phone with letters and an unreal number fail the task in plain words; a real one is stopped."""
     runs = {
         phone: trigger(page, airflow, phone)
@@ -92,7 +93,7 @@ def test_runs_from_the_form_end_as_the_phone_deserves(page, airflow, emulator, m
     }
     states = {phone: wait_for_run(airflow, run_id) for phone, run_id in runs.items()}
     assert states == {"call me": "failed", "+1 (123) 456-7890": "failed", "+1 (206) 555-0100": "success"}
-    assert emulator.state.is_stopped(SENDER, "2065550100")
+    assert stage_emulator.state.is_stopped(SENDER, "2065550100")
 
     log = task_log(airflow, runs["call me"])
     assert "InvalidPhoneNumberError" in log

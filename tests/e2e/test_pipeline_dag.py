@@ -54,7 +54,7 @@ def full_phone_forms() -> list[str]:
 
 
 def weekdays_after(start: date, end: date) -> int:
-    """Monday-to-Friday days after ``start`` up to and including ``end`` (DESIGN.md's count)."""
+    """Monday-to-Friday days after ``start`` up to and including ``end`` (the deadline's count)."""
     return sum((start + timedelta(days=n)).weekday() < 5 for n in range(1, (end - start).days + 1))
 
 

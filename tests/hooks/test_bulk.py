@@ -1,4 +1,4 @@
-"""The bulk machinery of the hook: worker bounds and shared Retry-After pauses (pairs: test_pairs.py)."""
+"""The bulk machinery of the hook: worker bounds and shared Retry-After pauses (pairs: test_outcomes.py)."""
 
 from __future__ import annotations
 

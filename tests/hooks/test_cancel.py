@@ -53,7 +53,7 @@ class Runner(threading.Thread):
 
 
 @pytest.fixture
-def conn(use_connection) -> None:
+def plain_credentials_connection(use_connection) -> None:
     use_connection(login="realm", password="pass")
 
 
@@ -132,7 +132,7 @@ def test_a_throttle_wait_ends_at_once(whatcounts_conn_env):
     assert emulator.state.requests_total == 1
 
 
-def test_a_cancelled_hook_sends_nothing(conn, requests_mock):
+def test_a_cancelled_hook_sends_nothing(plain_credentials_connection, requests_mock):
     requests_mock.post(re.compile(".*"), json={})
     hook = WhatCountsHook()
     hook.cancel()

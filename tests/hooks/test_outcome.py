@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from tests.helpers import NO_SUBSCRIPTION, STOP_URL
 from whatcounts_provider.exceptions import (
     InvalidPhoneNumberError,
     InvalidSenderCodeError,
@@ -14,16 +15,15 @@ from whatcounts_provider.exceptions import (
 from whatcounts_provider.hooks.whatcounts import WhatCountsHook
 from whatcounts_provider.types import Row, StopOutcome, WhatCountsSettings, json_safe
 
-URL = "https://mail.example.com/rest/sms/stopSubscriberSend/12065959696/2065551212"
-NO_SUBSCRIPTION = {"error": "An error occurred processing STOP sends for phone [12065959696] realmId [10]"}
+URL = STOP_URL
 
 
 @pytest.fixture
-def conn(use_connection, fast_retries: None) -> None:
+def outcome_realm_connection(use_connection, fast_retries: None) -> None:
     use_connection(uri="whatcounts://outcome-realm:outcome-pw@mail.example.com")
 
 
-def test_the_outcome_carries_the_normalised_pair_and_the_attempts(conn, requests_mock):
+def test_the_outcome_carries_the_normalised_pair_and_the_attempts(outcome_realm_connection, requests_mock):
     requests_mock.post(URL, [{"status_code": 503, "json": {}}, {"json": {"id": 7}}])
     outcome = WhatCountsHook().stop_sms_subscriber_outcome("+1 (206) 595-9696", 2065551212)
     assert outcome == StopOutcome(
@@ -38,7 +38,7 @@ def test_the_outcome_carries_the_normalised_pair_and_the_attempts(conn, requests
     assert requests_mock.call_count == 2
 
 
-def test_no_subscription_is_an_outcome_or_an_error(conn, requests_mock):
+def test_no_subscription_is_an_outcome_or_an_error(outcome_realm_connection, requests_mock):
     requests_mock.post(URL, status_code=500, json=NO_SUBSCRIPTION)
     outcome = WhatCountsHook().stop_sms_subscriber_outcome("2065959696", "2065551212")
     assert (outcome.status, outcome.phone, outcome.response, outcome.attempts) == (
@@ -55,13 +55,13 @@ def test_no_subscription_is_an_outcome_or_an_error(conn, requests_mock):
     ("phone", "code", "error"),
     [("12345", "2065551212", InvalidPhoneNumberError), ("2065959696", "a/b", InvalidSenderCodeError)],
 )
-def test_invalid_input_raises_and_sends_nothing(conn, requests_mock, phone, code, error):
+def test_invalid_input_raises_and_sends_nothing(outcome_realm_connection, requests_mock, phone, code, error):
     with pytest.raises(error):
         WhatCountsHook().stop_sms_subscriber_outcome(phone, code)
     assert requests_mock.call_count == 0
 
 
-def test_the_settings_type_is_public(conn):
+def test_the_settings_type_is_public(outcome_realm_connection):
     settings = WhatCountsHook().settings
     assert isinstance(settings, WhatCountsSettings)
     assert settings.password not in repr(settings)

@@ -1,5 +1,6 @@
 """Receipts and resume through the operators, against the emulator: every input gets a receipt
-with DESIGN.md's keys, a later try of the task instance sends only what has no final receipt."""
+with the keys of docs/receipts.md; a later try of the task instance sends only what has no final
+receipt."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.usefixtures("fast_retries")
 
-# DESIGN.md, "Bulk inputs, evidence and resume": exactly these keys, other code reads them.
+# The receipt keys of docs/receipts.md: exactly these, other code reads them.
 KEYS = {
     "row", "input", "phone", "sender_code", "status", "error", "whatcounts", "requested_at",
     "processed_at", "business_days_to_honour", "attempts", "dag_id", "run_id", "task_id",
@@ -36,7 +37,7 @@ LONG_AGO = "2020-01-06T09:00:00Z"  # a Monday, years before any test run: always
 
 
 def weekdays_after(start: date, end: date) -> int:
-    """DESIGN.md's count, written independently: Mon-Fri days in (start, end]."""
+    """The deadline's count, written independently: Mon-Fri days in (start, end]."""
     return sum(1 for n in range(1, (end - start).days + 1) if (start + timedelta(days=n)).weekday() < 5)
 
 
@@ -64,7 +65,7 @@ EXPECTED_STATUS = {
 
 
 @pytest.fixture
-def emulator(whatcounts_conn_env, use_connection):
+def failing_phone_emulator(whatcounts_conn_env, use_connection):
     """The emulator, with 2 retries (3 attempts) per request, and one phone that always gets 503."""
     use_connection(uri=whatcounts_conn_env.conn_uri(), max_retries=2)
     whatcounts_conn_env.subscribe(SENDER, ["12065959696", "12065959698"])
@@ -89,7 +90,7 @@ def by_try(receipts: str) -> dict[int, list[dict[str, Any]]]:
     return out
 
 
-def test_a_mixed_run_receipts_every_input(emulator, tmp_path: Path, log_text) -> None:
+def test_a_mixed_run_receipts_every_input(failing_phone_emulator, tmp_path: Path, log_text) -> None:
     recent = datetime.now(timezone.utc).isoformat()
     receipts = str(tmp_path / "receipts")
 
@@ -111,8 +112,10 @@ def test_a_mixed_run_receipts_every_input(emulator, tmp_path: Path, log_text) ->
         processed = datetime.fromisoformat(receipt["processed_at"].replace("Z", "+00:00"))
         assert processed.utcoffset() == timedelta(0)
     r1, r2, r3, r4, _, r6, r7 = found
-    assert r1["whatcounts"] == emulator.state.stopped[SENDER]["12065959696"], "the API's record, as sent"
-    assert r2["whatcounts"] == emulator.state.stopped[CODE_B]["12065959696"]
+    assert r1["whatcounts"] == failing_phone_emulator.state.stopped[SENDER]["12065959696"], (
+        "the API's record, as sent"
+    )
+    assert r2["whatcounts"] == failing_phone_emulator.state.stopped[CODE_B]["12065959696"]
     assert (r3["whatcounts"], r4["whatcounts"], r6["whatcounts"]) == (None, None, None)
     assert (r1["phone"], r1["sender_code"], r2["sender_code"]) == ("12065959696", SENDER, CODE_B)
     assert (r1["attempts"], r3["attempts"]) == (1, 1)
@@ -145,19 +148,19 @@ def test_a_mixed_run_receipts_every_input(emulator, tmp_path: Path, log_text) ->
     assert "smsSubscriberId" not in text
 
 
-def test_a_retry_sends_only_pairs_without_a_final_receipt(emulator, tmp_path: Path) -> None:
+def test_a_retry_sends_only_pairs_without_a_final_receipt(failing_phone_emulator, tmp_path: Path) -> None:
     receipts = str(tmp_path / "receipts")
     rows = rows_mixed(datetime.now(timezone.utc).isoformat())
     run_try(receipts, rows, try_number=1)
-    first_posts = Counter(emulator.state.posts)
-    emulator.faults.update(failing_phones=set())
+    first_posts = Counter(failing_phone_emulator.state.posts)
+    failing_phone_emulator.faults.update(failing_phones=set())
 
     record, error = run_try(receipts, rows, try_number=2)
 
     assert isinstance(error, WhatCountsBulkError)
     assert record["failed"] == [], "only invalid inputs are left"
     assert record["already_done"] == 3, "rows 1, 2 and 3 have final receipts from try 1"
-    sent_again = Counter(emulator.state.posts) - first_posts
+    sent_again = Counter(failing_phone_emulator.state.posts) - first_posts
     assert sent_again == Counter({(SENDER, "12065959698"): 1}), "only the failed pair is sent again"
     tries = by_try(receipts)
     second = sorted((r["row"], r["status"]) for r in tries[2])
@@ -178,30 +181,30 @@ def test_a_retry_sends_only_pairs_without_a_final_receipt(emulator, tmp_path: Pa
     ), "across tries, exactly one final receipt per distinct valid pair"
 
     # A third try has nothing left to send.
-    before = sum(emulator.state.posts.values())
+    before = sum(failing_phone_emulator.state.posts.values())
     record, _ = run_try(receipts, rows, try_number=3)
     assert record["already_done"] == 4
-    assert sum(emulator.state.posts.values()) == before
+    assert sum(failing_phone_emulator.state.posts.values()) == before
 
 
-def test_receipts_on_s3(emulator, s3_location: str) -> None:
+def test_receipts_on_s3(failing_phone_emulator, s3_location: str) -> None:
     rows = rows_mixed(datetime.now(timezone.utc).isoformat())
     record, _ = run_try(s3_location, rows, try_number=1)
     assert record["receipts"].startswith("s3://")
     assert sorted(r["row"] for r in iter_receipts(s3_location)) == [1, 2, 3, 4, 5, 6, 7]
-    emulator.faults.update(failing_phones=set())
+    failing_phone_emulator.faults.update(failing_phones=set())
 
     record, _ = run_try(s3_location, rows, try_number=2)
 
     assert record["already_done"] == 3
-    assert emulator.state.post_count(SENDER, "12065959698") == 3 + 1
+    assert failing_phone_emulator.state.post_count(SENDER, "12065959698") == 3 + 1
 
 
 def test_the_single_operator_writes_a_receipt_and_a_retry_does_not_resend(
     whatcounts_conn_env, tmp_path
 ) -> None:
-    emulator = whatcounts_conn_env
-    emulator.subscribe(SENDER, ["12065959696"])
+    failing_phone_emulator = whatcounts_conn_env
+    failing_phone_emulator.subscribe(SENDER, ["12065959696"])
     receipts = str(tmp_path / "receipts")
 
     def run(try_number: int) -> dict[str, Any]:
@@ -215,7 +218,7 @@ def test_the_single_operator_writes_a_receipt_and_a_retry_does_not_resend(
     second = run(2)
 
     assert first["status"] == "stopped"
-    assert emulator.state.post_count(SENDER, "12065959696") == 1, "the retry did not send again"
+    assert failing_phone_emulator.state.post_count(SENDER, "12065959696") == 1, "the retry did not send again"
     assert (second["status"], second["response"]) == ("stopped", first["response"])
     assert second["receipts"] == first["receipts"]
     (receipt,) = iter_receipts(receipts)
@@ -223,5 +226,5 @@ def test_the_single_operator_writes_a_receipt_and_a_retry_does_not_resend(
     assert (receipt["status"], receipt["phone"], receipt["input"], receipt["try_number"]) == (
         "stopped", "12065959696", "+1 206 595 9696", 1,
     )  # fmt: skip
-    assert receipt["whatcounts"] == emulator.state.stopped[SENDER]["12065959696"]
+    assert receipt["whatcounts"] == failing_phone_emulator.state.stopped[SENDER]["12065959696"]
     assert receipt["business_days_to_honour"] > 10

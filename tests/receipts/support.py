@@ -10,6 +10,7 @@ import threading
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
+from tests.helpers import SENDER
 from whatcounts_provider.receipts import TaskIdentity, is_part_name
 
 if TYPE_CHECKING:
@@ -50,7 +51,6 @@ def refuse_non_loopback(family: int, address: object) -> None:
 
 
 IDENTITY = TaskIdentity("opt_out", "manual__2026-11-25T16:00:00+00:00", "stop", 3, 2)
-SENDER = "2065551212"
 START = datetime(2026, 11, 25, 16, 0, tzinfo=timezone.utc)  # a Wednesday
 
 

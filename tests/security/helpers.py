@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import base64
 import socket
 import traceback
 from typing import Any
 
-from tests.helpers import MASKED, PHONE, make_context
+from tests.helpers import MASKED, PHONE, basic_token, make_context
 
 # Unique strings: wherever they show up, they came from this suite's connection.
 S_REALM = "Zq9-unique-realm"
@@ -21,10 +20,6 @@ OTHER = "12065959699"
 ALL_PHONES = (PHONE, UNSUBSCRIBED, FAILING, OTHER)
 
 VERIFY_OFF_WARNING = "TLS certificate verification is OFF"
-
-
-def basic_token(realm: str, password: str) -> str:
-    return base64.b64encode(f"{realm}:{password}".encode()).decode()
 
 
 def secret_forms(password: str, realm: str = S_REALM) -> tuple[str, ...]:

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import base64
 import time
 from pathlib import Path
 from typing import Any
 
 import requests
 
+from tests.helpers import SENDER, basic_token
 from whatcounts_provider.testing.emulator import API_MEDIA_TYPE, DEMO_CREDENTIALS, WhatCountsEmulator
 
 ROOT = Path(__file__).resolve().parents[2]
-SENDER = "2065551212"
 PHONE10 = "2065959696"
 PHONE = "12065959696"
 API_HEADERS = {"Accept": API_MEDIA_TYPE, "Content-Type": "application/json"}
@@ -56,7 +55,7 @@ def body(response: requests.Response) -> Any:
 
 
 def basic_auth() -> str:
-    return "Basic " + base64.b64encode(":".join(DEMO_CREDENTIALS).encode()).decode()
+    return "Basic " + basic_token(*DEMO_CREDENTIALS)
 
 
 def wait_until(condition: Any, timeout: float = 5.0) -> None:

@@ -6,6 +6,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from whatcounts_provider.exceptions import WhatCountsConfigError
 from whatcounts_provider.receipts import (
     ReceiptWriter,
     completed_pairs,
@@ -70,7 +71,9 @@ def try_receipts(receipts_path: Any, task: TaskIdentity | None) -> Iterator[TryR
         yield TryReceipts()
         return
     if task is None:
-        raise ValueError("receipts_path needs the task identity (task=TaskIdentity.from_context(context))")
+        raise WhatCountsConfigError(
+            "receipts_path needs the task identity: pass task=TaskIdentity.from_context(context)"
+        )
     folder = task_instance_folder(receipts_path, task)
     lineage = lineage_of(folder, task.try_number, task.run)
     done = completed_pairs(folder, tries=lineage.trusted)

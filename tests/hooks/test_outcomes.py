@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from tests.helpers import no_subscription
 from whatcounts_provider.exceptions import WhatCountsAuthError, WhatCountsConfigError
 from whatcounts_provider.hooks import _bulk
 from whatcounts_provider.hooks._outcomes import Job, Sorter
@@ -27,11 +28,10 @@ PASSWORD = "pairs-Pa55word"
 REST = "https://mail.example.com/rest"
 CODE_A = "2065551212"
 CODE_B = "ACME"
-NO_SUBSCRIPTION = "An error occurred processing STOP sends for phone [{}] realmId [10]"
 
 
 @pytest.fixture
-def conn(use_connection, fast_retries: None) -> None:
+def two_retries_connection(use_connection, fast_retries: None) -> None:
     """The default connection at a fake https site, 2 retries that wait 0 s."""
     use_connection(login=REALM, password=PASSWORD, max_retries=2)
 
@@ -75,7 +75,7 @@ def mixed_api(requests_mock):
     requests_mock.post(
         stop_url("12065959698", CODE_A),
         status_code=500,
-        json={"error": NO_SUBSCRIPTION.format("12065959698"), "statusCode": 500},
+        json=no_subscription("12065959698"),
     )
     requests_mock.post(
         stop_url("12065959699", CODE_A), status_code=503, json={"error": "Service Unavailable"}
@@ -87,7 +87,9 @@ def mixed_api(requests_mock):
     return requests_mock  # anything else raises NoMockAddress: a "failed" outcome in the table
 
 
-def test_every_input_gets_exactly_one_outcome_and_each_valid_pair_is_posted_once(conn, mixed_api):
+def test_every_input_gets_exactly_one_outcome_and_each_valid_pair_is_posted_once(
+    two_retries_connection, mixed_api
+):
     outcomes = list(
         WhatCountsHook().stop_sms_pairs(
             (item for item, _ in MIXED), max_workers=4, already_done={("12065959690", CODE_A)}
@@ -138,7 +140,7 @@ def test_the_same_table_against_the_emulator(whatcounts_conn_env, use_connection
     assert not state.is_stopped(CODE_A, "12065959699")
 
 
-def test_outcomes_say_why_without_full_phones_or_secrets(conn, mixed_api):
+def test_outcomes_say_why_without_full_phones_or_secrets(two_retries_connection, mixed_api):
     done = {("12065959690", CODE_A)}
     outcomes = by_index(list(WhatCountsHook().stop_sms_pairs((i for i, _ in MIXED), already_done=done)))
 
@@ -160,7 +162,7 @@ def test_outcomes_say_why_without_full_phones_or_secrets(conn, mixed_api):
     assert outcomes[5].response is None
 
 
-def test_missing_ok_false_makes_not_subscribed_a_failure(conn, mixed_api):
+def test_missing_ok_false_makes_not_subscribed_a_failure(two_retries_connection, mixed_api):
     (outcome,) = WhatCountsHook().stop_sms_pairs([("2065959698", CODE_A)], missing_ok=False)
     assert (outcome.status, outcome.attempts) == ("failed", 1)
     assert "STOP sends for phone" in (outcome.error or "")
@@ -182,7 +184,7 @@ ODD_INPUTS = [
 
 
 @pytest.mark.parametrize("raw", ODD_INPUTS, ids=lambda raw: type(raw).__name__)
-def test_any_input_is_json_safe(conn, requests_mock, raw):
+def test_any_input_is_json_safe(two_retries_connection, requests_mock, raw):
     requests_mock.post(re.compile(".*"), json={})
     outcomes = list(WhatCountsHook().stop_sms_pairs([(raw, CODE_A), raw]))
 
@@ -200,7 +202,7 @@ def test_any_input_is_json_safe(conn, requests_mock, raw):
         assert len(outcomes[0].input) <= 200
 
 
-def test_rejected_credentials_stop_the_whole_run(conn, requests_mock):
+def test_rejected_credentials_stop_the_whole_run(two_retries_connection, requests_mock):
     requests_mock.post(re.compile(".*"), status_code=401, json={"error": "Unauthorized"})
     with pytest.raises(WhatCountsAuthError):
         list(
@@ -226,7 +228,7 @@ def test_an_unusable_connection_fails_before_anything_is_read(use_connection, re
 
 
 @pytest.mark.parametrize("pairs", ["2065959696", b"x", {"2065959696": CODE_A}, 5, None])
-def test_pairs_must_be_a_collection(conn, pairs):
+def test_pairs_must_be_a_collection(two_retries_connection, pairs):
     with pytest.raises(TypeError, match=r"pairs must be a list of \(phone, sender_code\) pairs"):
         WhatCountsHook().stop_sms_pairs(pairs)
 
@@ -234,7 +236,7 @@ def test_pairs_must_be_a_collection(conn, pairs):
 # --- laziness and the window -------------------------------------------------------------------
 
 
-def test_a_100000_row_generator_is_read_as_outcomes_are_consumed(conn, requests_mock):
+def test_a_100000_row_generator_is_read_as_outcomes_are_consumed(two_retries_connection, requests_mock):
     requests_mock.post(re.compile(".*"), json={"id": 1})
     read = 0
     workers = 4

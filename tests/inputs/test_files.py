@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from tests.helpers import SENDER
 from whatcounts_provider.exceptions import WhatCountsError, WhatCountsInputError, WhatCountsSourceError
 from whatcounts_provider.inputs import read_rows
 from whatcounts_provider.types import Row
@@ -24,7 +25,6 @@ try:
 except ImportError:  # Airflow 2.11
     from airflow.io.path import ObjectStoragePath  # type: ignore[no-redef]
 
-SENDER = "2065551212"
 WHEN = datetime(2026, 11, 20, 10, tzinfo=timezone.utc)  # "2026-11-20T10:00:00Z", parsed
 
 

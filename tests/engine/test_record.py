@@ -1,59 +1,10 @@
-"""The bulk operator's phone-list coercion, its record and its progress log."""
+"""The bulk record: its shape, counts per sender code, and masked log lines."""
 
 from __future__ import annotations
 
-import pytest
-
-from whatcounts_provider.engine.progress import Progress
+from tests.helpers import SENDER
 from whatcounts_provider.engine.record import BulkSummary
-from whatcounts_provider.inputs import coerce_list
 from whatcounts_provider.types import Row, StopOutcome
-
-SENDER = "2065551212"
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        (["2065959696", 2065959697], ["2065959696", 2065959697]),
-        (("2065959696",), ["2065959696"]),
-        ('["2065959696", "2065959697"]', ["2065959696", "2065959697"]),
-        ("['2065959696', 2065959697]", ["2065959696", 2065959697]),
-        ("  [2065959696]\n", [2065959696]),
-        ("[]", []),
-    ],
-    ids=["list", "tuple", "json-text", "python-literal-text", "padded-text", "empty-list-text"],
-)
-def test_phones_accepts_lists_and_list_text(value, expected):
-    assert coerce_list(value, "phones") == expected
-
-
-@pytest.mark.parametrize(
-    "value",
-    [
-        "2065959696",
-        "2065959696,2065959697",
-        "[__import__('os').system('true')]",
-        "{'a': 1}",
-        "['unterminated'",
-        {"phone": "2065959696"},
-        None,
-        12065959696,
-    ],
-    ids=[
-        "single-phone-text",
-        "comma-text",
-        "code-in-text",
-        "dict-text",
-        "broken-text",
-        "dict",
-        "none",
-        "int",
-    ],
-)
-def test_phones_rejects_anything_else_with_a_hint(value):
-    with pytest.raises(TypeError, match=r"phones.*(upstream\.output|render_template_as_native_obj)"):
-        coerce_list(value, "phones")
 
 
 def outcome(
@@ -129,25 +80,3 @@ def test_the_log_lines_mask_every_phone():
     assert "12065959697" not in report
     assert "*******9698" in report
     assert "7 inputs: 2 stopped, 1 not subscribed, 1 failed, 1 invalid, 1 duplicates" in report
-
-
-def test_progress_logs_rate_and_eta_at_most_every_interval(caplog):
-    import logging
-
-    now = [100.0]
-    logger = logging.getLogger("test.progress")
-    progress = Progress(total=1000, log=logger, every=10.0, clock=lambda: now[0])
-    with caplog.at_level("INFO", logger="test.progress"):
-        for done in range(1, 1001):
-            now[0] += 1 / 32  # 32 phones a second (exact in binary): 31.25 s in all
-            progress.tick(done)
-        progress.finish(1000)
-    lines = [r.getMessage() for r in caplog.records]
-    # ticks at 10 s, 20 s and 30 s (phones 320, 640, 960), then finish(): never one line per phone
-    assert lines == [
-        "Progress: 320/1000 phones (32.0%), 32/s, elapsed 10.0 s, ETA 21 s",
-        "Progress: 640/1000 phones (64.0%), 32/s, elapsed 20.0 s, ETA 11 s",
-        "Progress: 960/1000 phones (96.0%), 32/s, elapsed 30.0 s, ETA 1 s",
-        "Progress: 1000/1000 phones (100.0%), 32/s, elapsed 31.2 s, ETA 0 s",
-    ]
-    assert all("/s" in line and "ETA" in line for line in lines)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import requests
 
+from tests.helpers import NO_SUBSCRIPTION
 from whatcounts_provider.exceptions import WhatCountsCancelledError, WhatCountsConfigError
 from whatcounts_provider.hooks import _settings
 from whatcounts_provider.hooks._answers import Reply
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
 
 REALM = "policy-realm"
 PASSWORD = "policy-Pa55word"
-NO_SUBSCRIPTION = {"error": "An error occurred processing STOP sends for phone [12065959696] realmId [1]"}
 
 
 class Lines:

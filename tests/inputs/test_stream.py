@@ -1,4 +1,4 @@
-"""The bulk operator's three input forms read as one lazy stream of rows (whatcounts_provider.inputs)."""
+"""The input stream: rows read lazily, each with its raw phone, sender code, requested_at or error."""
 
 from __future__ import annotations
 
@@ -8,64 +8,17 @@ from typing import Any
 
 import pytest
 
-from whatcounts_provider.exceptions import WhatCountsError, WhatCountsInputError
-from whatcounts_provider.inputs import check_input_form, read_rows
-from whatcounts_provider.types import Row, json_safe
+from tests.helpers import SENDER
+from whatcounts_provider.exceptions import WhatCountsInputError
+from whatcounts_provider.inputs import read_rows
+from whatcounts_provider.types import Row
 
-SENDER = "2065551212"
 WHEN = datetime(2026, 11, 20, 10, tzinfo=timezone.utc)  # "2026-11-20T10:00:00Z", parsed
 
 
 def rows_of(**kwargs: Any) -> list[Row]:
     with read_rows(**kwargs) as stream:
         return list(stream)
-
-
-# --- exactly one input form -------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "message"),
-    [
-        ({}, "give exactly one of phones (with sender_code), rows or source; none of them was given"),
-        ({"phones": [], "rows": [], "sender_code": SENDER}, "phones and rows were given"),
-        ({"rows": [], "source": "a.csv"}, "rows and source were given"),
-        ({"phones": [], "rows": [], "source": "a.csv", "sender_code": SENDER}, "phones and rows and source"),
-        ({"phones": ["12065959696"]}, "phones needs sender_code"),
-        ({"rows": [], "columns": {"phone": "Mobile"}}, "columns renames the columns of a source file"),
-        ({"phones": [], "sender_code": SENDER, "columns": {}}, "it cannot be used with phones"),
-        (
-            {"source": "a.csv", "columns": {"phone": "Mobile", "mobile": "x", "code": "y"}},
-            "columns has unknown key(s) 'code', 'mobile'; its keys may only be 'phone', 'sender_code', "
-            "'requested_at'",
-        ),
-        ({"source": "a.csv", "columns": ["phone"]}, "columns must be a mapping"),
-        ({"source": "a.csv", "columns": {"phone": " "}}, "columns['phone'] must be the file's column name"),
-        ({"source": "a.csv", "columns": {"phone": 3}}, "columns['phone'] must be the file's column name"),
-    ],
-)
-def test_input_form_errors_name_the_parameters(kwargs: dict[str, Any], message: str) -> None:
-    with pytest.raises(WhatCountsInputError) as check:
-        check_input_form(**kwargs)
-    assert message in str(check.value)
-    # read_rows checks the same way before it opens anything (a.csv does not exist).
-    with pytest.raises(WhatCountsInputError) as read:
-        read_rows(**kwargs)
-    assert str(read.value) == str(check.value)
-    assert isinstance(read.value, (WhatCountsError, ValueError, TypeError))
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "form"),
-    [
-        ({"phones": "{{ ti.xcom_pull('x') }}", "sender_code": "{{ params.code }}"}, "phones"),
-        ({"rows": object()}, "rows"),  # an unresolved XComArg: only None-ness is checked
-        ({"source": "s3://conn@bucket/{{ ds }}.csv", "columns": {"phone": "Mobile"}}, "source"),
-        ({"phones": [], "sender_code": SENDER, "rows": None, "source": None}, "phones"),
-    ],
-)
-def test_input_form_check_works_on_unrendered_values(kwargs: dict[str, Any], form: str) -> None:
-    assert check_input_form(**kwargs) == form
 
 
 # --- phones ------------------------------------------------------------------------------------
@@ -190,49 +143,6 @@ def test_rows_form_refuses_what_is_not_a_list(rows: Any, message: str) -> None:
     with pytest.raises(WhatCountsInputError, match=r"rows=upstream\.output") as error:
         read_rows(rows=rows, sender_code=SENDER)
     assert message in str(error.value)
-
-
-class _Opaque:
-    def __repr__(self) -> str:
-        return "<opaque>"
-
-
-class _BrokenRepr:
-    def __repr__(self) -> str:
-        raise RuntimeError("no")
-
-
-def _cycle() -> list[Any]:
-    items: list[Any] = [1]
-    items.append(items)
-    return items
-
-
-@pytest.mark.parametrize(
-    ("value", "safe"),
-    [
-        ({"phone": b"\x01", "codes": {"a"}}, {"phone": "b'\\x01'", "codes": "{'a'}"}),
-        ({(1, 2): "x", 3: "y", None: "z"}, {"(1, 2)": "x", "3": "y", "None": "z"}),
-        ((1, [2.5, (3,)]), [1, [2.5, [3]]]),
-        (float("inf"), "inf"),
-        (_Opaque(), "<opaque>"),
-        (_BrokenRepr(), "<_BrokenRepr (repr failed: RuntimeError)>"),
-        ("\ud800 lone surrogate", "\ud800 lone surrogate"),
-    ],
-)
-def test_json_safe(value: Any, safe: Any) -> None:
-    assert json_safe(value) == safe
-    json.dumps(json_safe(value), allow_nan=False)
-
-
-def test_json_safe_survives_cycles_and_deep_nesting() -> None:
-    deep: Any = "x"
-    for _ in range(5000):
-        deep = [deep]
-    for value in (_cycle(), deep, {"a": _cycle()}):
-        json.dumps(json_safe(value), allow_nan=False)
-    rows = rows_of(rows=[_cycle(), {"phone": deep, "sender_code": SENDER}])
-    json.dumps([row.input for row in rows])
 
 
 def test_rows_are_read_lazily_with_what_the_hook_needs_to_send_them() -> None:
