@@ -7,7 +7,8 @@ job's request and turns its result, or the exception it raised, into the outcome
 
 from __future__ import annotations
 
-from collections.abc import Callable, Container
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from whatcounts_provider.exceptions import (
@@ -19,11 +20,10 @@ from whatcounts_provider.exceptions import (
     WhatCountsError,
 )
 from whatcounts_provider.phone import validate_sender_code
-from whatcounts_provider.types import StopOutcome
+from whatcounts_provider.types import Row, StopOutcome, json_safe
 
 if TYPE_CHECKING:
     from whatcounts_provider.hooks._retry import Tally
-    from whatcounts_provider.types import Row
 
 
 class Job(NamedTuple):
@@ -108,3 +108,24 @@ def stop_outcome(job: Job, send: Send, tally: Tally, *, missing_ok: bool = True)
     except WhatCountsError as exc:
         return StopOutcome(row, "failed", phone, code, str(exc), attempts=tally.attempts, cause=exc)
     return StopOutcome(row, "stopped", phone, code, response=response, attempts=tally.attempts)
+
+
+def pair_rows(items: Iterable[Any]) -> Iterator[Row]:
+    """Each item as a row; an item that is not a ``(phone, sender_code)`` pair carries its error."""
+    for number, item in enumerate(items, 1):
+        if isinstance(item, (str, bytes, Mapping)) or not isinstance(item, Sequence) or len(item) != 2:
+            error = f"input must be a (phone, sender_code) pair, got {_shape(item)}"
+            yield Row(number, json_safe(item), None, None, error=error)
+        else:
+            yield Row(number, json_safe(item[0]), item[0], item[1])
+
+
+def _shape(item: object) -> str:
+    if isinstance(item, Sequence) and not isinstance(item, (str, bytes)):
+        return f"a {type(item).__name__} of {len(item)}"
+    return type(item).__name__
+
+
+def as_given(outcome: StopOutcome) -> StopOutcome:
+    """``stop_sms_subscribers``' older form: an invalid outcome's ``phone`` is the input as given."""
+    return outcome if outcome.status != "invalid" else replace(outcome, phone=outcome.input)

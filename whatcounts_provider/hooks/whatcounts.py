@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +14,7 @@ from whatcounts_provider.get_provider_info import DEFAULT_CONN_ID
 from whatcounts_provider.hooks import _bulk, _form
 from whatcounts_provider.hooks._answers import sanitize
 from whatcounts_provider.hooks._client import Client
-from whatcounts_provider.hooks._outcomes import Job, Sorter, stop_outcome
+from whatcounts_provider.hooks._outcomes import Job, Sorter, as_given, pair_rows, stop_outcome
 from whatcounts_provider.hooks._retry import RetryPolicy, Tally
 from whatcounts_provider.hooks._session import build_session
 from whatcounts_provider.hooks._settings import api_key_secrets, resolve_settings
@@ -24,7 +23,7 @@ from whatcounts_provider.phone import mask_phone, normalize_phone
 from whatcounts_provider.types import Row, StopOutcome, WhatCountsSettings, json_safe
 
 if TYPE_CHECKING:
-    from collections.abc import Container, Iterator
+    from collections.abc import Container, Iterable, Iterator
 
     import requests
 
@@ -268,7 +267,7 @@ class WhatCountsHook(BaseHook):
         """
         items = _bulk.check_inputs(pairs, "pairs", "(phone, sender_code) pairs")
         return self.stop_sms_rows(
-            _pair_rows(items),
+            pair_rows(items),
             max_workers=max_workers,
             max_requests_per_second=max_requests_per_second,
             missing_ok=missing_ok,
@@ -312,7 +311,7 @@ class WhatCountsHook(BaseHook):
             max_requests_per_second=max_requests_per_second,
             missing_ok=missing_ok,
         )
-        return (_as_given(outcome) for outcome in outcomes if outcome.status != "duplicate")
+        return (as_given(outcome) for outcome in outcomes if outcome.status != "duplicate")
 
     def test_connection(self) -> tuple[bool, str]:
         """Check Site URL and credentials with a read-only ``GET /rest/lists``; never raises.
@@ -377,28 +376,3 @@ class WhatCountsHook(BaseHook):
     @staticmethod
     def _basic_token(settings: WhatCountsSettings) -> str:
         return base64.b64encode(f"{settings.realm}:{settings.password}".encode()).decode()
-
-
-def _pair_rows(items: Iterable[Any]) -> Iterator[Row]:
-    """Each item as a row; an item that is not a ``(phone, sender_code)`` pair carries its error."""
-    for number, item in enumerate(items, 1):
-        if isinstance(item, (str, bytes, Mapping)) or not isinstance(item, Sequence) or len(item) != 2:
-            error = f"input must be a (phone, sender_code) pair, got {_shape(item)}"
-            yield Row(number, json_safe(item), None, None, error=error)
-        else:
-            yield Row(number, json_safe(item[0]), item[0], item[1])
-
-
-def _shape(item: object) -> str:
-    if isinstance(item, Sequence) and not isinstance(item, (str, bytes)):
-        return f"a {type(item).__name__} of {len(item)}"
-    return type(item).__name__
-
-
-def _as_given(outcome: StopOutcome) -> StopOutcome:
-    """``stop_sms_subscribers``' older form: an invalid outcome's ``phone`` is the input as given."""
-    if outcome.status != "invalid":
-        return outcome
-    from dataclasses import replace
-
-    return replace(outcome, phone=outcome.input)
