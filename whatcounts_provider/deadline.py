@@ -17,6 +17,12 @@ from datetime import date, datetime, timedelta, timezone
 from whatcounts_provider.exceptions import InvalidRequestedAtError
 from whatcounts_provider.types import DEADLINE_STATUSES
 
+
+def utc_now() -> datetime:
+    """The current time, aware UTC: the default clock of runs and receipts (tests inject theirs)."""
+    return datetime.now(timezone.utc)
+
+
 DEFAULT_HONOUR_WITHIN_BUSINESS_DAYS = 10
 
 _MAX_SHOWN = 60
@@ -161,4 +167,5 @@ __all__ = [
     "business_days_to_honour",
     "is_late",
     "parse_requested_at",
+    "utc_now",
 ]

@@ -130,3 +130,15 @@ class WhatCountsIncompleteRunError(WhatCountsBulkError):
     reported that it aborted, or some phone failed or is invalid. ``summary`` is the merged
     report (see :func:`whatcounts_provider.reports.merge_stop_reports`).
     """
+
+
+class TransientError(Exception):
+    """An attempt got no answer, for a reason another attempt may not meet (connection refused,
+    dropped, timed out). The transport raises it around its own exception (``cause``) for the
+    retry loop, which turns it into a :class:`WhatCountsTransportError`: it never reaches a task."""
+
+    def __init__(self, cause: BaseException, *, permanent: bool = False) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+        #: No other attempt will do better (a TLS failure: a certificate does not fix itself).
+        self.permanent = permanent

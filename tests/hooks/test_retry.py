@@ -14,11 +14,11 @@ import pytest
 import requests
 
 from tests.helpers import NO_SUBSCRIPTION
-from whatcounts_provider.exceptions import WhatCountsCancelledError, WhatCountsConfigError
+from whatcounts_provider.exceptions import TransientError, WhatCountsCancelledError, WhatCountsConfigError
 from whatcounts_provider.hooks import _settings
 from whatcounts_provider.hooks._answers import Reply
 from whatcounts_provider.hooks._client import transient
-from whatcounts_provider.hooks._retry import FinalAnswer, RetryPolicy, Tally, TransientError
+from whatcounts_provider.hooks._retry import FinalAnswer, RetryPolicy, Tally
 from whatcounts_provider.hooks._settings import resolve_settings
 from whatcounts_provider.hooks.whatcounts import WhatCountsHook
 

@@ -13,7 +13,7 @@ import pytest
 from whatcounts_provider.hooks._throttle import Throttle
 
 
-class FakeClock:
+class SteppedClock:
     """A monotonic clock that moves only when someone sleeps on it (or the test advances it)."""
 
     def __init__(self, now: float = 1_000.0) -> None:
@@ -31,7 +31,7 @@ class FakeClock:
 
 
 def test_slots_are_spaced_exactly_one_interval_apart_for_one_caller():
-    clock = FakeClock()
+    clock = SteppedClock()
     throttle = Throttle(50, clock=clock, sleep=clock.sleep)  # one slot every 20 ms
 
     for _ in range(5):
@@ -43,7 +43,7 @@ def test_slots_are_spaced_exactly_one_interval_apart_for_one_caller():
 
 def test_concurrent_callers_get_distinct_slots_one_interval_apart():
     """20 callers on 4 threads while time stands still: every slot is taken once, none twice."""
-    clock = FakeClock()
+    clock = SteppedClock()
     throttle = Throttle(50, clock=clock, sleep=clock.sleep)
     slots: list[float] = []
     lock = threading.Lock()
@@ -66,7 +66,7 @@ def test_concurrent_callers_get_distinct_slots_one_interval_apart():
 
 
 def test_no_cap_means_no_wait():
-    clock = FakeClock()
+    clock = SteppedClock()
     throttle = Throttle(None, clock=clock, sleep=clock.sleep)
     for _ in range(100):
         throttle.acquire()
@@ -75,7 +75,7 @@ def test_no_cap_means_no_wait():
 
 def test_a_caller_after_a_quiet_spell_goes_at_once():
     """GCRA of depth one: idle time earns no burst, and costs no wait either."""
-    clock = FakeClock()
+    clock = SteppedClock()
     throttle = Throttle(10, clock=clock, sleep=clock.sleep)
     throttle.acquire()
     clock.now += 5.0
@@ -84,7 +84,7 @@ def test_a_caller_after_a_quiet_spell_goes_at_once():
 
 
 def test_pause_holds_every_caller_until_it_ends():
-    clock = FakeClock()
+    clock = SteppedClock()
     throttle = Throttle(None, clock=clock, sleep=clock.sleep)
     throttle.pause(0.3)
 
@@ -94,7 +94,7 @@ def test_pause_holds_every_caller_until_it_ends():
 
 
 def test_a_pause_never_shortens_an_earlier_one():
-    clock = FakeClock()
+    clock = SteppedClock()
     throttle = Throttle(None, clock=clock, sleep=clock.sleep)
     throttle.pause(5)
     throttle.pause(1)
@@ -103,7 +103,7 @@ def test_a_pause_never_shortens_an_earlier_one():
 
 def test_a_pause_that_begins_while_a_caller_sleeps_holds_it_too():
     """A worker already waiting for its slot is told about a Retry-After pause when it wakes."""
-    clock = FakeClock()
+    clock = SteppedClock()
 
     def sleep_then_someone_pauses(seconds: float) -> None:
         clock.sleep(seconds)
@@ -119,7 +119,7 @@ def test_a_pause_that_begins_while_a_caller_sleeps_holds_it_too():
 
 
 def test_rate_slots_resume_after_a_pause():
-    clock = FakeClock()
+    clock = SteppedClock()
     throttle = Throttle(10, clock=clock, sleep=clock.sleep)
     throttle.pause(1.0)
     assert [throttle.reserve()[1] for _ in range(3)] == pytest.approx([1_001.0, 1_001.1, 1_001.2])

@@ -54,7 +54,9 @@ IDENTITY = TaskIdentity("opt_out", "manual__2026-11-25T16:00:00+00:00", "stop", 
 START = datetime(2026, 11, 25, 16, 0, tzinfo=timezone.utc)  # a Wednesday
 
 
-class FakeClock:
+class FakeUtcClock:
+    """An aware-UTC clock (the receipt writer's) that moves only when the test advances it."""
+
     def __init__(self, start: datetime = START) -> None:
         self.now = start
         self._lock = threading.Lock()

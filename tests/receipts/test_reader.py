@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.receipts.support import IDENTITY, SENDER, FakeClock, stop_fields
+from tests.receipts.support import IDENTITY, SENDER, FakeUtcClock, stop_fields
 from whatcounts_provider.receipts import (
     ReceiptWriter,
     TaskIdentity,
@@ -21,7 +21,7 @@ from whatcounts_provider.receipts import (
 
 def write(location: Any, identity: TaskIdentity, fields: list[dict[str, Any]], **kwargs: Any) -> None:
     folder = task_instance_folder(location, identity)
-    with ReceiptWriter(folder, identity, background=False, clock=FakeClock(), **kwargs) as writer:
+    with ReceiptWriter(folder, identity, background=False, clock=FakeUtcClock(), **kwargs) as writer:
         for item in fields:
             writer.add(item)
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.receipts.support import IDENTITY, SENDER, FakeClock, part_files, stop_fields
+from tests.receipts.support import IDENTITY, SENDER, FakeUtcClock, part_files, stop_fields
 from whatcounts_provider import __version__
 from whatcounts_provider.deadline import parse_requested_at
 from whatcounts_provider.exceptions import ReceiptsError
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 def test_round_trip_every_status(location: str) -> None:
     folder = task_instance_folder(location, IDENTITY)
-    clock = FakeClock()
+    clock = FakeUtcClock()
     record = {"total": 5, "stopped": 1}
     api_record = {"id": 7, "smsSubscriberId": 9, "phone": "12062000001"}
     with ReceiptWriter(folder, IDENTITY, clock=clock, background=False) as writer:
@@ -140,7 +140,7 @@ def test_gzip_parts_round_trip(location: str) -> None:
 
 def test_flush_by_count_writes_whole_batches_and_the_rest_at_close(tmp_path: Any) -> None:
     folder = task_instance_folder(tmp_path, IDENTITY)
-    writer = ReceiptWriter(folder, IDENTITY, clock=FakeClock(), background=False)
+    writer = ReceiptWriter(folder, IDENTITY, clock=FakeUtcClock(), background=False)
     for row in range(1, 1000):
         writer.add(stop_fields(row))
     assert part_files(folder) == []  # 999 buffered, and no time passed
@@ -158,7 +158,7 @@ def test_flush_by_count_writes_whole_batches_and_the_rest_at_close(tmp_path: Any
 
 
 def test_flush_by_time_is_decided_by_the_clock(tmp_path: Any) -> None:
-    clock = FakeClock()
+    clock = FakeUtcClock()
     folder = task_instance_folder(tmp_path, IDENTITY)
     writer = ReceiptWriter(folder, IDENTITY, clock=clock, background=False)
     assert writer.flush_due() is False  # nothing buffered
@@ -184,7 +184,7 @@ def test_flush_by_time_is_decided_by_the_clock(tmp_path: Any) -> None:
 def test_background_thread_flushes_when_no_receipt_arrives(tmp_path: Any) -> None:
     """The timer thread runs for real; the test steps it (``ticker``) and the fake clock, so
     the outcome does not depend on how fast the machine is."""
-    clock = FakeClock()
+    clock = FakeUtcClock()
     ticks = threading.Semaphore(0)
     done = threading.Event()
     calls: list[float] = []
@@ -219,7 +219,7 @@ def test_background_thread_flushes_when_no_receipt_arrives(tmp_path: Any) -> Non
 def test_part_names_are_unique_when_a_try_number_repeats(location: str) -> None:
     """``airflow tasks test`` runs the same try number again: nothing may be overwritten."""
     folder = task_instance_folder(location, IDENTITY)
-    clock = FakeClock()  # even the same clock reading
+    clock = FakeUtcClock()  # even the same clock reading
     for run in range(3):
         with ReceiptWriter(folder, IDENTITY, clock=clock, max_receipts=2, background=False) as writer:
             for row in range(1, 4):
@@ -288,7 +288,7 @@ def test_hook_outcomes_become_receipts(tmp_path: Any) -> None:
         ),
     ]
     folder = task_instance_folder(tmp_path, IDENTITY)
-    with ReceiptWriter(folder, IDENTITY, clock=FakeClock(), background=False) as writer:
+    with ReceiptWriter(folder, IDENTITY, clock=FakeUtcClock(), background=False) as writer:
         written = [writer.add_outcome(o) for o in outcomes]
     assert written[2] is None
     receipts = list(iter_receipts(tmp_path))
@@ -314,7 +314,7 @@ def test_receipt_is_late_reads_the_written_line(
     tmp_path: Any, status: str, processed: datetime, late: bool
 ) -> None:
     writer = ReceiptWriter(
-        task_instance_folder(tmp_path, IDENTITY), IDENTITY, clock=FakeClock(processed), background=False
+        task_instance_folder(tmp_path, IDENTITY), IDENTITY, clock=FakeUtcClock(processed), background=False
     )
     receipt = writer.add(stop_fields(1, status=status, requested_at="2026-11-23T09:00:00Z"))
     assert receipt_is_late(receipt) is late

@@ -8,10 +8,9 @@ to ``push`` before it raises, so that a scaled-out run's merge step names the ch
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from whatcounts_provider.deadline import is_late
+from whatcounts_provider.deadline import is_late, utc_now
 from whatcounts_provider.engine.options import OptOutOptions
 from whatcounts_provider.engine.progress import Progress
 from whatcounts_provider.engine.record import BulkSummary
@@ -22,6 +21,7 @@ from whatcounts_provider.types import DEADLINE_STATUSES
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from datetime import datetime
 
     from whatcounts_provider.hooks.whatcounts import WhatCountsHook
     from whatcounts_provider.inputs import Inputs
@@ -29,11 +29,6 @@ if TYPE_CHECKING:
     from whatcounts_provider.types import StopOutcome
 
 default_log = logging.getLogger("whatcounts_provider.engine")
-
-
-def utc_now() -> datetime:
-    """The engine's default clock (aware UTC): when a pair counts as honoured."""
-    return datetime.now(timezone.utc)
 
 
 def run_opt_outs(

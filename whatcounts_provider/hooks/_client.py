@@ -15,12 +15,13 @@ from urllib.parse import quote
 import requests
 
 from whatcounts_provider.exceptions import (
+    TransientError,
     WhatCountsApiError,
     WhatCountsCancelledError,
     WhatCountsTransportError,
 )
 from whatcounts_provider.hooks._answers import Reply, parse_answer
-from whatcounts_provider.hooks._retry import FinalAnswer, RetryPolicy, Tally, TransientError
+from whatcounts_provider.hooks._retry import FinalAnswer, RetryPolicy, Tally
 from whatcounts_provider.hooks._session import describe_transport_error
 from whatcounts_provider.phone import mask_phone
 

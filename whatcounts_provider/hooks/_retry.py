@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from urllib3.util import Retry
 
-from whatcounts_provider.exceptions import WhatCountsCancelledError
+from whatcounts_provider.exceptions import TransientError, WhatCountsCancelledError
 from whatcounts_provider.hooks._answers import Reply, is_retryable
 
 if TYPE_CHECKING:
@@ -21,17 +21,6 @@ if TYPE_CHECKING:
 
     from whatcounts_provider.hooks._throttle import Throttle
     from whatcounts_provider.types import WhatCountsSettings
-
-
-class TransientError(Exception):
-    """An attempt got no answer, for a reason another attempt may not meet (connection refused,
-    dropped, timed out). The transport raises it around its own exception (``__cause__``)."""
-
-    def __init__(self, cause: BaseException, *, permanent: bool = False) -> None:
-        super().__init__(str(cause))
-        self.cause = cause
-        #: No other attempt will do better (a TLS failure: a certificate does not fix itself).
-        self.permanent = permanent
 
 
 @dataclass(frozen=True)

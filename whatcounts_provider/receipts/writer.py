@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from whatcounts_provider import __version__
+from whatcounts_provider.deadline import utc_now
 from whatcounts_provider.exceptions import ReceiptsError
 from whatcounts_provider.receipts.runs import MARKER_NAME, marker_bytes
 from whatcounts_provider.receipts.schema import build_receipt, dumps_document, dumps_line, iso, outcome_fields
@@ -28,11 +29,6 @@ log = logging.getLogger(__name__)
 DEFAULT_MAX_RECEIPTS = 1000
 DEFAULT_MAX_INTERVAL = 5.0
 SUMMARY_NAME = "summary.json"
-
-
-def utc_now() -> datetime:
-    """The current time, aware UTC: the writer's default clock."""
-    return datetime.now(timezone.utc)
 
 
 def _stamp(moment: datetime) -> str:
