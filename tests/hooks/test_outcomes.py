@@ -367,9 +367,7 @@ def test_run_keeps_at_most_two_windows_of_work_in_flight_and_runs_each_job_once(
         return stopped(item)
 
     ahead = []
-    outcomes = _bulk.run(
-        rows(100), ListSorter(), note_and_stop, workers=4, cancelled=threading.Event()
-    )
+    outcomes = _bulk.run(rows(100), ListSorter(), note_and_stop, workers=4, cancelled=threading.Event())
     for consumed, outcome in enumerate(outcomes, start=1):
         with lock:
             ahead.append(len(started) - consumed)
