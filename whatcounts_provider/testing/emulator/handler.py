@@ -7,7 +7,7 @@ import json
 import secrets
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 from whatcounts_provider.testing.emulator.api import (
@@ -23,10 +23,20 @@ from whatcounts_provider.testing.emulator.api import (
 from whatcounts_provider.testing.emulator.state import NoAnswer
 
 if TYPE_CHECKING:
+    import threading
     from collections.abc import Callable
 
-    from whatcounts_provider.testing.emulator.faults import FaultPlan
-    from whatcounts_provider.testing.emulator.server import EmulatorServer
+    from whatcounts_provider.testing.emulator.faults import FaultPlan, Faults
+    from whatcounts_provider.testing.emulator.state import EmulatorState
+
+
+class EmulatorServer(Protocol):
+    """What a handler uses of its server (server.py's ``EmulatorServer``; named here, not imported:
+    the server imports this module)."""
+
+    state: EmulatorState
+    faults: Faults
+    stopping: threading.Event
 
 
 def _admin_state(server: EmulatorServer, data: dict[str, Any]) -> Reply:
@@ -61,7 +71,7 @@ ADMIN_ROUTES: dict[str, tuple[str, Callable[[EmulatorServer, dict[str, Any]], Re
 class RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive
     disable_nagle_algorithm = True  # else every keep-alive answer waits ~40 ms for a delayed ACK
-    server: EmulatorServer
+    server: EmulatorServer  # type: ignore[assignment]  # the Protocol above, not BaseServer
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silent: an access log would swamp test output and benchmarks."""
