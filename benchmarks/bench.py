@@ -1,6 +1,6 @@
 """Benchmarks of airflow-provider-whatcounts: one run prints one table, every ratio from this run.
 
-    make bench                                  # or: .build/venv-bench/bin/python benchmarks/bench.py
+    make bench                                  # results.json, rendered into docs/performance.md
     make bench BENCH_ARGS="--quick"             # small sizes: a smoke run of every section
     make bench BENCH_ARGS="--only bulk,memory --set bulk_n=2000"
 
@@ -24,12 +24,15 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import os
 import platform
 import shutil
 import sys
 import time
+from datetime import datetime, timezone
 from importlib import metadata
+from pathlib import Path
 
 import bulk_inputs
 import dag_runs
@@ -60,7 +63,7 @@ SECTIONS = [
 ]
 
 
-def parse_args() -> tuple[Sizes, list[str]]:
+def parse_args() -> tuple[Sizes, list[str], bool, Path | None]:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -69,13 +72,16 @@ def parse_args() -> tuple[Sizes, list[str]]:
     parser.add_argument("--only", default=",".join(names), help=f"sections to run, from {','.join(names)}")
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run of everything")
     parser.add_argument("--set", action="append", default=[], metavar="SIZE=VALUE", help=", ".join(sizes))
+    parser.add_argument(
+        "--json", type=Path, help="also write the results here (scripts/render_performance.py)"
+    )
     args = parser.parse_args()
     only = [name.strip() for name in args.only.split(",") if name.strip()]
     changes = dict(item.partition("=")[::2] for item in args.set)
     if not set(only) <= set(names) or not set(changes) <= set(sizes):
         parser.error(f"--only takes {','.join(names)}; --set takes {', '.join(sizes)}")
     typed = {name: float(value) if sizes[name] == "float" else int(value) for name, value in changes.items()}
-    return dataclasses.replace(QUICK if args.quick else Sizes(), **typed), only
+    return dataclasses.replace(QUICK if args.quick else Sizes(), **typed), only, args.quick, args.json
 
 
 def fresh_airflow_home() -> None:
@@ -101,7 +107,7 @@ def header(sizes: Sizes, load: tuple[float, ...]) -> str:
 
 
 def main() -> int:
-    sizes, only = parse_args()
+    sizes, only, quick, json_path = parse_args()
     began, load = time.perf_counter(), os.getloadavg()
     WORK_DIR.mkdir(parents=True, exist_ok=True)
     fresh_airflow_home()
@@ -126,8 +132,35 @@ def main() -> int:
     failed = any(row.measurement.endswith(": FAILED") for row in rows)
     print(f"\n{header(sizes, load)}\n\n{render_table(rows)}", file=console)
     status = "   SOME SECTIONS FAILED (see the FAILED rows and .build/bench/bench.log)" if failed else ""
-    print(f"\ntotal runtime {time.perf_counter() - began:.0f} s{status}", file=console)
+    runtime = time.perf_counter() - began
+    print(f"\ntotal runtime {runtime:.0f} s{status}", file=console)
+    if json_path is not None:
+        write_json(json_path, rows, sizes=sizes, quick=quick, load=load, runtime=runtime)
+        print(f"results written to {json_path}", file=console)
     return 1 if failed else 0
+
+
+def write_json(
+    path: Path, rows: list[Row], *, sizes: Sizes, quick: bool, load: tuple[float, ...], runtime: float
+) -> None:
+    """The run as data: every row, and what it ran on (rendered by scripts/render_performance.py)."""
+    dists = ("apache-airflow", "apache-airflow-providers-http", "requests", "airflow-provider-whatcounts")
+    document = {
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "quick": quick,
+        "runtime_seconds": round(runtime, 1),
+        "machine": {
+            "cores": os.cpu_count(),
+            "load_at_start": [round(x, 2) for x in load],
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "versions": {dist: metadata.version(dist) for dist in dists},
+        "sizes": dataclasses.asdict(sizes),
+        "rows": [dataclasses.asdict(row) for row in rows],
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

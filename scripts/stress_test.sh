@@ -41,7 +41,7 @@ for run in $(seq 1 "$runs"); do
 	rm -rf "${AIRFLOW_HOME:?set AIRFLOW_HOME}"
 	started=$SECONDS
 	# shellcheck disable=SC2086  # PYTEST_FLAGS is a list of interpreter options
-	"$python" ${PYTEST_FLAGS:-} -m pytest -q -p no:cacheprovider -m "not soak and not deployment and not browser" "$@" &
+	"$python" ${PYTEST_FLAGS:-} -m pytest -q -p no:cacheprovider -m "not soak" "$@" &
 	suite=$!
 	if wait "$suite"; then
 		passed=$((passed + 1))

