@@ -55,8 +55,8 @@ def child(csv_path: str, mode: str, workers: int) -> dict[str, Any]:
     class NothingSentHook(WhatCountsHook):
         """Every pair counts as honoured by an earlier try: validated and de-duplicated, not sent."""
 
-        def stop_sms_pairs(self, pairs: Any, **kwargs: Any) -> Any:
-            return super().stop_sms_pairs(pairs, **{**kwargs, "already_done": EveryPair()})
+        def stop_sms_rows(self, rows: Any, **kwargs: Any) -> Any:
+            return super().stop_sms_rows(rows, **{**kwargs, "already_done": EveryPair()})
 
     hook = (NothingSentHook if mode == "validate" else WhatCountsHook)(WHATCOUNTS_CONN_ID)
     hook.get_conn()  # the connection and session are not part of the growth
