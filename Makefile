@@ -22,7 +22,7 @@ include make/venvs.mk make/lanes.mk make/constraints.mk make/browser.mk make/dep
 .PHONY: help demo test lint clean
 
 help: ## this list
-	@grep -hE '^[a-zA-Z%_.-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "make %-20s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z%_.-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "make %-24s %s\n", $$1, $$2}'
 
 demo: $(BUILD)/venv-$(LATEST)/.installed ## the example DAGs (pipeline, 50,000-phone scale-out) against the emulator
 	rm -rf $(BUILD)/demo
@@ -33,6 +33,7 @@ test: lint $(LANES:%=lane-%) ## lint, every lane, then the browser and deploymen
 	@if [ "$(BROWSER)" != 0 ]; then $(MAKE) --no-print-directory test-browser; fi
 	@if [ "$(DEPLOYMENT)" != 0 ]; then $(MAKE) --no-print-directory test-deployment; fi
 
+# The last step fails on a target without a "## " description, the line `make help` lists.
 lint: $(BUILD)/venv-$(LATEST)/.installed $(BUILD)/venv-lint/.installed ## ruff, the import contracts, and help naming every target
 	$(call venv,$(LATEST))/bin/ruff check .
 	$(call venv,$(LATEST))/bin/ruff format --check .

@@ -1,6 +1,9 @@
 """Benchmarks of airflow-provider-whatcounts: one run prints one table, every ratio from this run.
 
-    make bench                                  # results.json, rendered into docs/performance.md
+With ``--json PATH`` the run is also written as data (every row, the sizes, the machine, the date,
+whether it was --quick); ``scripts/render_performance.py`` turns that into docs/performance.md.
+
+    make bench                                  # .build/bench/results.json -> docs/performance.md
     make bench BENCH_ARGS="--quick"             # small sizes: a smoke run of every section
     make bench BENCH_ARGS="--only bulk,memory --set bulk_n=2000"
 
@@ -96,12 +99,15 @@ def fresh_airflow_home() -> None:
     )
 
 
+# The distributions whose versions move the figures; printed and written with every run.
+DISTS = ("apache-airflow", "apache-airflow-providers-http", "requests", "airflow-provider-whatcounts")
+
+
 def header(sizes: Sizes, load: tuple[float, ...]) -> str:
-    dists = ("apache-airflow", "apache-airflow-providers-http", "requests", "airflow-provider-whatcounts")
     return (
         f"cores: {os.cpu_count()}   load average at start: {' '.join(f'{x:.2f}' for x in load)}   "
         f"Python {platform.python_version()}   {platform.platform()}\n"
-        + "   ".join(f"{dist} {metadata.version(dist)}" for dist in dists)
+        + "   ".join(f"{dist} {metadata.version(dist)}" for dist in DISTS)
         + f"\nsizes: {sizes}"
     )
 
@@ -144,7 +150,6 @@ def write_json(
     path: Path, rows: list[Row], *, sizes: Sizes, quick: bool, load: tuple[float, ...], runtime: float
 ) -> None:
     """The run as data: every row, and what it ran on (rendered by scripts/render_performance.py)."""
-    dists = ("apache-airflow", "apache-airflow-providers-http", "requests", "airflow-provider-whatcounts")
     document = {
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "quick": quick,
@@ -155,7 +160,7 @@ def write_json(
             "python": platform.python_version(),
             "platform": platform.platform(),
         },
-        "versions": {dist: metadata.version(dist) for dist in dists},
+        "versions": {dist: metadata.version(dist) for dist in DISTS},
         "sizes": dataclasses.asdict(sizes),
         "rows": [dataclasses.asdict(row) for row in rows],
     }

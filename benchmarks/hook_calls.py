@@ -4,9 +4,9 @@ per-call: one stop through WhatCountsHook against a raw keep-alive requests loop
 HttpHook, sequential, zero latency. Each round runs every client on fresh phones, rotating the
 order, so a noise burst on a shared machine hits one round of one client; the median round counts.
 bulk: stop_sms_subscribers over N phones with a per-request latency, against the ideal
-N x latency / workers and a bare thread pool on the same load (what this machine allows). A fresh
-hook and no warm-up: the operator builds one per task run, so connection set-up and the up-front
-validation of the whole list belong in the figure.
+N x latency / workers and a bare thread pool on the same load (what this machine allows; the
+target is relative to it). A fresh hook and no warm-up: the operator builds one per task run, so
+connection set-up and the up-front validation of the whole list belong in the figure.
 Every call checks its answer (the phone echoed back): a figure never comes from fast errors.
 """
 
@@ -37,7 +37,9 @@ if TYPE_CHECKING:
 
 SENDER, BULK_SENDER = "2065550100", "2065550101"
 PER_CALL_TARGET = 1.15  # ours / floor
-BULK_TARGET = 0.85  # of ideal
+# Of a bare thread pool on the same load, not of the ideal: the pool is what this machine allows,
+# so the ratio measures our overhead rather than the machine.
+BULK_TARGET = 0.95
 TIMEOUT = (10.0, 30.0)  # the hook's own (connect, read): the floor sends the same request
 
 
@@ -154,8 +156,8 @@ def run_bulk(bench: Bench) -> list[Row]:
             f"{elapsed:.2f} s ({n / elapsed:.0f}/s)",
             f"ideal {ideal:.2f} s; pool {pool:.2f} s",
             f"{ideal / elapsed:.1%} of ideal, {pool / elapsed:.1%} of pool",
-            f">= {BULK_TARGET:.0%} of ideal",
-            ideal / elapsed >= BULK_TARGET,
+            f">= {BULK_TARGET:.0%} of pool",
+            pool / elapsed >= BULK_TARGET,
         ),
     ]
 

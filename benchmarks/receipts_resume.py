@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 
 SENDER, RESUME_SENDER = "2065550120", "2065550121"
 S3_CONN_ID, BUCKET = "bench_s3", "receipts"
+# LOCAL_TARGET bounds the CPU receipts add (local folder vs off): wall time hides it behind the
+# emulator latency while the cores are idle, CPU does not.
 LOCAL_TARGET, RESUME_TARGET = 1.05, 0.60
 # Dummy credentials and no instance metadata: nothing can reach or authenticate against AWS.
 AWS_ENV = {
@@ -129,8 +131,8 @@ def run_receipts(bench: Bench) -> list[Row]:
             f"{local_s:.2f} s ({n / local_s:.0f}/s)",
             off_ref,
             f"{local_s / off - 1:+.1%}; {cpu_ratio('local')}",
-            f"<= +{LOCAL_TARGET - 1:.0%}",
-            local_s / off <= LOCAL_TARGET,
+            f"<= +{LOCAL_TARGET - 1:.0%} CPU",
+            cpu["local"] <= cpu["off"] * LOCAL_TARGET,
         ),
         Row(
             f"{head}, receipts to S3 (moto on loopback)",

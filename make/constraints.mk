@@ -35,10 +35,9 @@ constraints-bench: | $(UV) ## re-pin the benchmark environment
 constraints-deployment: | $(UV) ## re-pin the deployment stage's environment
 	$(call pin,$(LATEST),$(DEFAULT_PYTHON),--group deployment,constraints/deploy-airflow-$(LATEST).txt)
 
+# A make loop, not a shell one: pin needs each release as a make value to find its cutoff and extras.
 constraints-browser: | $(UV) ## re-pin the browser stage's additions to its lanes
-	@for v in $(BROWSER_LANES); do \
-		$(call pin,$$v,$(DEFAULT_PYTHON),--group browser -c constraints/airflow-$$v.txt,constraints/browser-airflow-$$v.txt); \
-	done
+	$(foreach v,$(BROWSER_LANES),$(call pin,$(v),$(DEFAULT_PYTHON),--group browser -c constraints/airflow-$(v).txt,constraints/browser-airflow-$(v).txt);)
 
 constraints-lint: | $(UV) ## re-pin the import-contract checker (no Airflow)
 	$(UV) pip compile -q --group pyproject.toml:lint --python-version $(DEFAULT_PYTHON) \

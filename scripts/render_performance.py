@@ -12,11 +12,23 @@ import sys
 from pathlib import Path
 from typing import Any
 
-MET = {True: "yes", False: "**NO**", None: ""}
+VERDICT = {True: "met", False: "**missed**", None: ""}
+
+
+def table(rows: list[dict[str, Any]], columns: list[str]) -> list[str]:
+    """A Markdown table of ``columns`` of each row, then whether its target was met."""
+    titles = [{"ratio": "ratio / %"}.get(column, column) for column in columns]
+    lines = ["| " + " | ".join(titles) + " | |", "|---" * (len(columns) + 1) + "|"]
+    for row in rows:
+        cells = [str(row[column]).replace("|", "\\|") for column in columns] + [VERDICT[row["met"]]]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
 
 
 def render(run: dict[str, Any]) -> str:
-    machine = run["machine"]
+    machine, rows = run["machine"], run["rows"]
+    targeted = [row for row in rows if row["met"] is not None]
+    missed = [row["measurement"] for row in targeted if not row["met"]]
     lines = [
         "# Performance",
         "",
@@ -29,8 +41,6 @@ def render(run: dict[str, Any]) -> str:
             "> that every section works, not how fast it is. Run `make bench` for the real figures.",
             "",
         ]
-    missed = [row["measurement"] for row in run["rows"] if row["met"] is False]
-    targets = [row for row in run["rows"] if row["met"] is not None]
     lines += [
         f"Measured {run['date']} in {run['runtime_seconds']:g} s on {machine['cores']} cores "
         f"(load at start {' '.join(str(x) for x in machine['load_at_start'])}), Python {machine['python']}, "
@@ -38,26 +48,23 @@ def render(run: dict[str, Any]) -> str:
         "",
         "Versions: " + ", ".join(f"{name} {version}" for name, version in run["versions"].items()) + ".",
         "",
-        f"Targets met: {len(targets) - len(missed)} of {len(targets)}"
-        + (f"; missed: {', '.join(missed)}." if missed else "."),
-        "",
         "Ratios compare figures measured in the same run, so they hold across machines better than",
         "the absolute times do. How each is measured: `benchmarks/bench.py` and its section modules.",
         "",
-        "| measurement | figure | reference | ratio / % | target | met? |",
-        "|---|---|---|---|---|---|",
+        "## Targets",
+        "",
+        f"Met: {len(targeted) - len(missed)} of {len(targeted)}"
+        + (f"; missed: {'; '.join(missed)}." if missed else "."),
+        "",
+        *table(targeted, ["measurement", "figure", "ratio", "target"]),
+        "",
+        "## Every figure",
+        "",
+        *table(rows, ["measurement", "figure", "reference", "ratio", "target"]),
+        "",
+        "Sizes: " + ", ".join(f"{name}={value}" for name, value in run["sizes"].items()) + ".",
+        "",
     ]
-    for row in run["rows"]:
-        cells = [
-            row["measurement"],
-            row["figure"],
-            row["reference"],
-            row["ratio"],
-            row["target"],
-            MET[row["met"]],
-        ]
-        lines.append("| " + " | ".join(str(cell).replace("|", "\\|") for cell in cells) + " |")
-    lines += ["", "Sizes: " + ", ".join(f"{name}={value}" for name, value in run["sizes"].items()) + ".", ""]
     return "\n".join(lines)
 
 
