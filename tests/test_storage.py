@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 import pytest
 
+from tests.helpers import AIRFLOW_3
 from whatcounts_provider.exceptions import WhatCountsInputError, WhatCountsSourceError
 from whatcounts_provider.storage import Location, comparable, safe_uri
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 
 def test_a_path_and_its_file_uri_are_the_same_location(tmp_path: Path) -> None:
@@ -38,6 +36,62 @@ def test_the_namespace_and_name_split_for_lineage(tmp_path: Path, s3_location: s
     assert (remote.namespace, remote.dataset_name) == (f"s3://{bucket}", f"{key}/r.csv")
 
 
+# Airflow 3.x's ObjectStoragePath refuses an unknown scheme when built; 2.11's takes any scheme and
+# fails on first use (where the inputs module raises the source's error: tests/inputs).
+SCHEME_CHECKED_WHEN_BUILT = pytest.mark.skipif(not AIRFLOW_3, reason="2.11 checks the scheme on first use")
+
+
+@pytest.fixture(params=["local", "s3"])
+def empty_folder(request: pytest.FixtureRequest, tmp_path: Path) -> Location:
+    """A folder that does not exist yet, on the local disk or on the loopback S3 server."""
+    if request.param == "local":
+        return Location.of(tmp_path / "folder")
+    return Location.of(request.getfixturevalue("s3_location"))
+
+
+def test_a_path_is_made_absolute_and_home_is_expanded(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert Location.of("r.csv") == Location.of(tmp_path / "r.csv")
+    assert Location.of("~/r.csv").uri == f"file://{Path.home()}/r.csv"
+    assert Location.of(f"file://localhost{tmp_path}/r.csv") == Location.of(tmp_path / "r.csv")
+
+
+def test_a_location_and_an_object_storage_path_are_taken_as_they_are(
+    tmp_path: Path, s3_location: str
+) -> None:
+    local = Location.of(tmp_path / "a b")
+    assert Location.of(local) is local
+    assert Location.of(local.object_storage_path()) == local
+    remote = Location.of(s3_location)
+    assert Location.of(remote.object_storage_path()) == remote
+    assert (local.is_local, remote.is_local) == (True, False)
+
+
+def test_a_child_has_no_shown_form_and_is_displayed_as_its_uri(tmp_path: Path) -> None:
+    folder = Location.of(f"file://{tmp_path}")
+    child = folder.child("a", "b.jsonl")
+    assert child.display == child.uri == f"file://{tmp_path}/a/b.jsonl"
+    assert child.name == "b.jsonl"
+
+
+@pytest.mark.parametrize("bad", ["", "a/b", ".", ".."])
+def test_a_child_name_is_one_path_segment(tmp_path: Path, bad: str) -> None:
+    with pytest.raises(ValueError, match="is not a folder or file name"):
+        Location.of(tmp_path).child(bad)
+
+
+def test_a_backend_message_is_scrubbed_of_the_written_uri() -> None:
+    secret = "s3://key:hunter2@bucket/replies.csv"
+    scrubbed = Location.of(secret).scrub(f"cannot read {secret}: denied")
+    assert scrubbed == "cannot read s3://key:***@bucket/replies.csv: denied"
+
+
+def test_a_local_file_uri_compares_as_its_path() -> None:
+    assert comparable("file:///data/r.csv") == comparable("file://localhost/data/r.csv") == "/data/r.csv"
+    assert comparable("/data/r.csv") == "/data/r.csv"
+    assert safe_uri("/data/a:b.csv") == "/data/a:b.csv"
+
+
 @pytest.mark.parametrize(
     ("value", "message"),
     [
@@ -51,6 +105,7 @@ def test_bad_values_name_the_argument(value: object, message: str) -> None:
         Location.of(value, what="receipts_path")
 
 
+@SCHEME_CHECKED_WHEN_BUILT
 def test_an_unknown_file_system_raises_the_callers_error() -> None:
     with pytest.raises(WhatCountsSourceError, match=r"source nosuchfs://b/x cannot be opened"):
         Location.of(
@@ -58,6 +113,23 @@ def test_an_unknown_file_system_raises_the_callers_error() -> None:
             what="source",
             unreachable=lambda message, uri: WhatCountsSourceError(message, uri=uri),
         )
+
+
+@pytest.mark.parametrize("bad", ["", "   ", "file://otherhost/x"])
+def test_bad_locations_are_refused(bad: str) -> None:
+    with pytest.raises(ValueError, match="receipts_path"):
+        Location.of(bad, what="receipts_path")
+
+
+def test_a_location_of_the_wrong_type_is_refused() -> None:
+    with pytest.raises(TypeError, match="receipts_path must be"):
+        Location.of(42, what="receipts_path")
+
+
+@SCHEME_CHECKED_WHEN_BUILT
+def test_an_unknown_file_system_is_an_input_error_by_default() -> None:
+    with pytest.raises(WhatCountsInputError, match=r"receipts_path nosuchfs://b/x cannot be used"):
+        Location.of("nosuchfs://b/x", what="receipts_path")
 
 
 def test_put_writes_whole_files_and_files_lists_them_in_order(tmp_path: Path) -> None:
@@ -87,3 +159,35 @@ def test_a_remote_listing_sees_what_was_written_after_it(s3_location: str) -> No
     Location.of(s3_location).child("try").put("part-2.jsonl", b"2")
     assert [name for _, name in folder.files()] == ["part-1.jsonl", "part-2.jsonl"]
     assert folder.read_bytes(("try",), "part-2.jsonl") == b"2"
+
+
+def test_a_failed_put_leaves_no_temporary_file(tmp_path: Path) -> None:
+    folder = Location.of(tmp_path)
+    (tmp_path / "taken").mkdir()  # a folder where the file should go: the final rename fails
+    with pytest.raises(IsADirectoryError):
+        folder.put("taken", b"data")
+    assert [p.name for p in tmp_path.iterdir()] == ["taken"]
+
+
+def test_put_replaces_an_existing_file_whole(tmp_path: Path) -> None:
+    folder = Location.of(tmp_path)
+    folder.put("summary.json", b"old and longer")
+    folder.put("summary.json", b"new")
+    assert folder.child("summary.json").read_bytes() == b"new"
+    assert [p.name for p in tmp_path.iterdir()] == ["summary.json"]
+
+
+def test_files_are_listed_depth_first_in_name_order(empty_folder: Location) -> None:
+    for rel, name in [(("c",), "x"), (("a", "b"), "y"), ((), "b.csv"), (("a",), "z"), ((), "a.csv")]:
+        empty_folder.child(*rel).put(name, name.encode())
+    assert list(empty_folder.files()) == [
+        ((), "a.csv"),
+        ((), "b.csv"),
+        (("a",), "z"),
+        (("a", "b"), "y"),
+        (("c",), "x"),
+    ]
+    assert empty_folder.read_bytes(("a", "b"), "y") == b"y"
+    assert empty_folder.child("a", "b", "y").read_bytes() == b"y"
+    with empty_folder.child("c", "x").open() as handle:
+        assert handle.read() == b"x"

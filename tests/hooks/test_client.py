@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import requests
 
-from tests.helpers import MASKED, NO_SUBSCRIPTION, PHONE, SENDER, STOP_URL
+from tests.helpers import LISTS_URL, MASKED, NO_SUBSCRIPTION, PASSWORD, PHONE, SENDER, SITE, STOP_URL
 from whatcounts_provider.exceptions import (
     SmsSubscriberNotFoundError,
     WhatCountsApiError,
@@ -56,6 +58,45 @@ def test_a_network_failure_after_the_last_attempt_names_the_site_not_the_phone(c
         "https://mail.example.com/rest after 2 attempt(s)"
     )
     assert tally.attempts == 2
+
+
+def test_a_network_failure_then_an_answer_is_one_stop_of_two_attempts(client, requests_mock):
+    requests_mock.post(STOP_URL, [{"exc": requests.ConnectionError("reset")}, {"json": {"id": 7}}])
+    tally = Tally()
+    assert client.stop(PHONE, SENDER, throttle=client.throttle(), tally=tally) == {"id": 7}
+    assert tally.attempts == 2
+
+
+def test_a_tls_failure_is_sent_once_and_said_as_such(client, requests_mock):
+    requests_mock.post(STOP_URL, exc=requests.exceptions.SSLError("certificate verify failed"))
+    tally = Tally()
+    with pytest.raises(WhatCountsTransportError, match=f"TLS verification failed for {re.escape(SITE)}"):
+        client.stop(PHONE, SENDER, throttle=client.throttle(), tally=tally)
+    assert tally.attempts == 1
+
+
+def test_the_attempts_argument_overrides_the_connection_budget(client, requests_mock):
+    requests_mock.get(LISTS_URL, exc=requests.ConnectionError("refused"))
+    with pytest.raises(WhatCountsTransportError, match="after 1 attempt"):
+        client.call("GET", "/lists", label=lambda: "list check", attempts=1)
+    assert requests_mock.call_count == 1
+
+
+def test_an_error_answer_never_echoes_the_password(client, requests_mock):
+    requests_mock.post(STOP_URL, status_code=400, text=f"bad request for password {PASSWORD}")
+    with pytest.raises(WhatCountsApiError) as error:
+        client.stop(PHONE, SENDER, throttle=client.throttle(), tally=Tally())
+    assert PASSWORD not in str(error.value)
+
+
+def test_the_connections_verify_beats_the_environments_ca_bundle(use_connection, requests_mock, monkeypatch):
+    """requests would let REQUESTS_CA_BUNDLE override a session's verify: it is sent per request."""
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/elsewhere.pem")
+    use_connection(verify=False)
+    requests_mock.post(STOP_URL, json={"id": 7})
+    client = WhatCountsHook()._client
+    client.stop(PHONE, SENDER, throttle=client.throttle(), tally=Tally())
+    assert requests_mock.last_request.verify is False
 
 
 def test_a_cancelled_client_sends_nothing(client, requests_mock):

@@ -29,6 +29,16 @@ def test_every_request_carries_auth_the_api_version_and_the_api_key(settings, re
     assert headers["x-api-key"] == basic_token(*API_CLIENT.split(":"))  # Base64, as WhatCounts documents
 
 
+def test_without_an_api_client_key_no_key_header_is_sent(requests_mock):
+    requests_mock.post(STOP_URL, json={})
+    build_session(WhatCountsHook().settings).post(STOP_URL)
+    assert "x-api-key" not in requests_mock.last_request.headers
+
+
+def test_the_session_verifies_as_the_connection_says(settings):
+    assert build_session(settings).verify is False
+
+
 def test_the_session_never_retries_on_its_own(settings):
     adapter = build_session(settings).get_adapter("https://mail.example.com")
     assert adapter.max_retries.total == 0  # the hook's RetryPolicy retries, through the throttle
@@ -56,8 +66,12 @@ def test_the_session_never_retries_on_its_own(settings):
             requests.exceptions.SSLError("certificate verify failed"),
             "TLS verification failed for https://mail.example.com/rest",
         ),
+        (
+            requests.exceptions.SSLError("[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1000)"),
+            "https://mail.example.com answered in plain HTTP, not TLS: WhatCounts needs https://",
+        ),
     ],
-    ids=["connect-timeout", "read-timeout", "stalled-body", "refused", "tls"],
+    ids=["connect-timeout", "read-timeout", "stalled-body", "refused", "tls", "plain-http"],
 )
 def test_a_transport_failure_is_said_without_the_path(settings, exc, said):
     text = describe_transport_error(exc, settings)

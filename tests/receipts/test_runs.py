@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+import json
+from dataclasses import asdict, replace
 from datetime import datetime, timezone
 from types import SimpleNamespace
 
@@ -27,17 +28,34 @@ def test_the_stamp_reads_3x_and_2_11_contexts():
     assert RunStamp.of(None) == RunStamp()
 
 
+def test_a_clear_number_that_is_not_a_number_counts_as_never_cleared():
+    """A context stand-in (a mock, an older DagRun) may carry anything there."""
+    dag_run = SimpleNamespace(logical_date=DUE, start_date=STARTED, clear_number=None)
+    assert RunStamp.of(dag_run).clear_number == 0
+
+
 @pytest.mark.parametrize(
     ("earlier", "same"),
     [
         (RUN, True),  # a retry: same start date and clear number
         (replace(RUN, started="2026-11-30T00:00:00+00:00"), False),  # same dates, another start: not a retry
         (replace(RUN, clear_number=-1, started="2026-11-30T00:00:00+00:00"), True),  # before a clear
+        (replace(RUN, clear_number=1), False),  # cleared more often than this try's run
+        (replace(RUN, logical_date="2026-11-30T09:00:00+00:00"), False),
         (replace(RUN, run_after="2026-11-30T09:00:00+00:00"), False),  # another run under the same id
         (replace(RUN, dag_version="v0"), False),
         (replace(RUN, dag_run_row="7"), False),
     ],
-    ids=["retry", "restarted", "cleared", "other-run", "other-version", "other-row"],
+    ids=[
+        "retry",
+        "restarted",
+        "cleared",
+        "cleared-later",
+        "other-logical-date",
+        "other-run",
+        "other-version",
+        "other-row",
+    ],
 )
 def test_same_run_as(earlier: RunStamp, same: bool):
     assert RUN.same_run_as(earlier) is same
@@ -70,3 +88,48 @@ def test_unreadable_markers_are_never_trusted(tmp_path):
     folder.child("try=001-y").put(MARKER_NAME, b'{"try_number": 1}')
     write_marker(folder, "try=001-z", 1, RUN, "2026-12-01T09:00:06Z", "mine")
     assert [marker.folder for marker in read_markers(folder)] == ["try=001-z"]
+
+
+def test_the_latest_started_candidate_decides_and_other_lineages_are_not_trusted(tmp_path):
+    folder = Location.of(tmp_path)
+    write_marker(folder, "try=001-a", 1, RUN, "2026-12-01T09:00:06Z", "first")
+    write_marker(folder, "try=002-b", 2, RUN, "2026-12-01T09:20:00Z", "second")
+    write_marker(folder, "try=003-c", 3, RUN, "2026-12-01T09:30:00Z", "third")  # not earlier than try 3
+
+    lineage = lineage_of(folder, 3, RUN)
+
+    assert (lineage.token, lineage.trusted) == ("second", frozenset({"try=002-b"}))
+
+
+def test_only_markers_directly_in_a_try_folder_are_read(tmp_path):
+    folder = Location.of(tmp_path)
+    folder.put(MARKER_NAME, marker_bytes(1, RUN, "2026-12-01T09:00:06Z", "top"))
+    folder.child("try=001-a", "nested").put(MARKER_NAME, marker_bytes(1, RUN, "2026-12-01T09:00:06Z", "deep"))
+    folder.child("try=001-b").put("part-1.jsonl", b"{}")
+    assert list(read_markers(folder)) == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[1, 2]",
+        b"null",
+        json.dumps({"try_number": "one", "started_at": "x", "lineage": "l", "run": asdict(RUN)}).encode(),
+        json.dumps({"try_number": 1, "started_at": "x", "lineage": "l", "run": {"colour": "red"}}).encode(),
+        json.dumps({"try_number": 1, "started_at": "x", "lineage": "l", "run": "v1"}).encode(),
+        b"\xff\xfe",
+    ],
+    ids=["list", "null", "bad-try-number", "unknown-run-field", "run-not-an-object", "not-utf8"],
+)
+def test_markers_of_another_shape_are_skipped(tmp_path, body: bytes):
+    folder = Location.of(tmp_path)
+    folder.child("try=001-x").put(MARKER_NAME, body)
+    assert list(read_markers(folder)) == []
+    assert lineage_of(folder, 2, RUN).trusted == frozenset()
+
+
+def test_a_marker_with_a_mistyped_clear_number_is_skipped_not_a_crash(tmp_path):
+    folder = Location.of(tmp_path)
+    body = {"try_number": 1, "started_at": "x", "lineage": "l", "run": {**asdict(RUN), "clear_number": "0"}}
+    folder.child("try=001-x").put(MARKER_NAME, json.dumps(body).encode())
+    assert lineage_of(folder, 2, RUN).trusted == frozenset()

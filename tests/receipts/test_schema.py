@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -59,3 +59,64 @@ def test_the_receipt_line_has_exactly_the_documented_keys():
 def test_bad_fields_are_refused(fields, message):
     with pytest.raises(ValueError, match=message):
         build_receipt(fields, IDENTITY, PROCESSED, "1.2.3")
+
+
+def test_a_failed_receipt_has_no_honour_count_and_its_times_in_utc():
+    """Only stopped and not_subscribed were honoured; times are written in UTC with microseconds."""
+    fields = {
+        "row": 4,
+        "input": "x",
+        "status": "failed",
+        "error": "HTTP 500",
+        "requested_at": "2026-11-30T10:00:00+01:00",
+    }
+    receipt = build_receipt(fields, IDENTITY, PROCESSED, "1.2.3")
+    assert receipt["requested_at"] == "2026-11-30T09:00:00.000000+00:00"
+    assert receipt["processed_at"] == "2026-12-02T09:00:00.000000+00:00"
+    assert (receipt["business_days_to_honour"], receipt["attempts"], receipt["phone"]) == (None, 0, None)
+    assert (receipt["dag_id"], receipt["run_id"], receipt["task_id"]) == (
+        IDENTITY.dag_id,
+        IDENTITY.run_id,
+        IDENTITY.task_id,
+    )
+    assert (receipt["map_index"], receipt["try_number"]) == (IDENTITY.map_index, IDENTITY.try_number)
+
+
+def test_a_receipt_without_a_request_time_has_no_honour_count():
+    receipt = build_receipt({"row": 1, "input": "x", "status": "stopped"}, IDENTITY, PROCESSED, "1.2.3")
+    assert (receipt["requested_at"], receipt["business_days_to_honour"]) == (None, None)
+
+
+def test_a_failed_outcome_keeps_its_error_and_no_record():
+    row = Row(2, "bad", "bad", SENDER)
+    outcome = StopOutcome(row, "failed", phone=PHONE, sender_code=SENDER, error="HTTP 500", attempts=6)
+    fields = outcome_fields(outcome) or {}
+    assert (fields["status"], fields["error"], fields["whatcounts"], fields["attempts"]) == (
+        "failed",
+        "HTTP 500",
+        None,
+        6,
+    )
+
+
+def test_any_input_serialises():
+    """Inputs come from users' files and XComs: the line is written whatever they hold."""
+    odd = {
+        "when": datetime(2026, 11, 30, 9),  # naive: written as given
+        "aware": datetime(2026, 11, 30, 10, tzinfo=timezone(timedelta(hours=1))),
+        "tags": frozenset({"a"}),
+        "raw": b"\xffok",
+        "other": object,
+    }
+    receipt = build_receipt({"row": 1, "input": odd, "status": "invalid"}, IDENTITY, PROCESSED, "1.2.3")
+    line = dumps_line(receipt)
+    assert line.endswith("\n")
+    assert line.count("\n") == 1
+    written = json.loads(line)["input"]
+    assert written == {
+        "when": "2026-11-30T09:00:00",
+        "aware": "2026-11-30T09:00:00.000000+00:00",
+        "tags": ["a"],
+        "raw": "\ufffdok",
+        "other": str(object),
+    }

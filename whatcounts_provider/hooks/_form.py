@@ -14,6 +14,7 @@ differ on 2.11 because of how its UI works:
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import sys
@@ -71,6 +72,8 @@ class _SchemaCheck:
             try:
                 number = float(text)
             except ValueError:
+                return False
+            if not math.isfinite(number):  # float() reads "inf", "nan" and "1e400": the hook does not
                 return False
             return (
                 ("integer" not in schema["type"] or number.is_integer())

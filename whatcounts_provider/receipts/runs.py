@@ -77,6 +77,18 @@ class RunStamp:
             clear_number=clear_number if isinstance(clear_number, int) else 0,
         )
 
+    @classmethod
+    def from_json(cls, body: Any) -> RunStamp:
+        """The stamp a marker holds; ``TypeError`` if any field is not of its type (a marker
+        edited or written by something else must be skipped, not compared)."""
+        stamp = cls(**body)
+        texts = (stamp.run_after, stamp.logical_date, stamp.dag_run_row, stamp.dag_version, stamp.started)
+        if not all(value is None or isinstance(value, str) for value in texts) or not (
+            isinstance(stamp.clear_number, int) and not isinstance(stamp.clear_number, bool)
+        ):
+            raise TypeError("a run stamp holds text and a whole clear number")
+        return stamp
+
     def same_run_as(self, earlier: RunStamp) -> bool:
         """Whether a try with stamp ``earlier`` is provably of this try's DAG run (see the module)."""
         fixed = ("run_after", "logical_date", "dag_run_row", "dag_version")
@@ -140,7 +152,7 @@ def read_markers(folder: Location) -> Iterator[TryMarker]:
                 try_number=int(body["try_number"]),
                 started_at=str(body["started_at"]),
                 lineage=str(body["lineage"]),
-                run=RunStamp(**body["run"]),
+                run=RunStamp.from_json(body["run"]),
             )
         except (ValueError, KeyError, TypeError):
             continue
