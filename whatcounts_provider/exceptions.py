@@ -135,7 +135,8 @@ class WhatCountsIncompleteRunError(WhatCountsBulkError):
 class TransientError(Exception):
     """An attempt got no answer, for a reason another attempt may not meet (connection refused,
     dropped, timed out). The transport raises it around its own exception (``cause``) for the
-    retry loop, which turns it into a :class:`WhatCountsTransportError`: it never reaches a task."""
+    retry loop; the client turns the last one into a :class:`WhatCountsTransportError`: it never
+    reaches a task."""
 
     def __init__(self, cause: BaseException, *, permanent: bool = False) -> None:
         super().__init__(str(cause))

@@ -50,7 +50,7 @@ def merge_stop_reports(
 ) -> dict[str, Any]:
     """Merge the records of a mapped bulk stop task; raise if anything is missing or needs attention.
 
-    Each record is a bulk operator's XCom record (see the README), plus ``source`` (the chunk's
+    Each record is a bulk operator's XCom record (see docs/inputs.md), plus ``source`` (the chunk's
     source URI, or ``None``) and ``error`` (``None``, or why the chunk aborted before it finished).
 
     :param reports: the mapped task's output (``stop.output``): the records that exist, in any

@@ -42,7 +42,7 @@ DOCS = ROOT / "docs"
 #: Every wait in the browser is bounded by this (ms): generous for two loaded cores.
 UI_TIMEOUT_MS = 60_000
 _STAGE_START = time.monotonic()
-#: Stage timings printed at the end of the run (README quotes them).
+#: Stage timings printed at the end of the run.
 TIMINGS: dict[str, float] = {}
 
 
@@ -139,7 +139,7 @@ def page(logged_in: Any) -> Iterator[Any]:
 
 
 def screenshot(target: Any, name: str, **kwargs: Any) -> None:
-    """Save a page or element as docs/<name> for the README, when WHATCOUNTS_SCREENSHOTS=1.
+    """Save a page or element as docs/<name> for the docs, when WHATCOUNTS_SCREENSHOTS=1.
 
     Off by default: the PNGs are committed, and an ordinary run must not rewrite them.
     """

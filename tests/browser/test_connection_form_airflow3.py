@@ -138,7 +138,7 @@ def test_save_edit_and_test_from_the_list(page, airflow, stage_emulator):
     page.wait_for_timeout(800)  # only for the screenshot: the toast finishes fading in
     screenshot(page, "connection-list-test-airflow-3.png")
 
-    # The working alternatives (README): the API without port, and the CLI.
+    # The working alternatives (docs/connection.md): the API without port, and the CLI.
     status, result = api(
         airflow,
         "POST",

@@ -181,7 +181,7 @@ def test_a_wrong_password_fails_every_chunk_and_the_report_says_why(
     logs = task_logs()
     assert "3 chunk(s) aborted" in logs
     # Airflow 3.0's supervisor logs, at DEBUG under dag.test(), the very secrets the task asks it
-    # to mask ("Sending request ... MaskSecret(value=...)"): Airflow's line, not ours (README).
+    # to mask ("Sending request ... MaskSecret(value=...)"): Airflow's line, not ours (docs/reliability.md).
     logs = without_supervisor_debug(logs)
     assert WRONG_PASSWORD not in logs
     assert emulator.state.password not in logs

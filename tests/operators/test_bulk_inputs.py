@@ -310,7 +310,7 @@ def test_a_401_mid_run_pushes_the_record_and_fails_without_a_retry(whatcounts_co
     assert 0 < record["stopped"] < 200
     assert record["by_sender_code"][SENDER]["stopped"] == record["stopped"]
     # A rejected answer ends the run without waiting for the other workers' requests in flight:
-    # up to max_workers of them may still stop a phone after the record was made (README).
+    # up to max_workers of them may still stop a phone after the record was made (docs/reliability.md).
     in_emulator = len(emulator.state.snapshot()["stopped"].get(SENDER, []))
     assert record["stopped"] <= in_emulator <= record["stopped"] + 4
 

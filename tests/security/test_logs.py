@@ -191,7 +191,7 @@ def test_bulk_stop_shows_no_secret_anywhere_and_no_full_phone_in_provider_output
 def test_urllib3_debug_lines_do_show_the_full_phone_in_the_request_path(
     unique_secrets_emulator, use_connection, log_text
 ):
-    """Documents a third-party fact for the README: urllib3's DEBUG access line names the URL path,
+    """Documents a third-party fact for docs/reliability.md: urllib3's DEBUG access line names the URL path,
     and the path holds the phone. Only urllib3 does this; the provider's own lines never do."""
     emulator = unique_secrets_emulator
     emulator.subscribe(SENDER, [PHONE])

@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.testing.emulator_client import PHONE10, SENDER
+from tests.helpers import SENDER
+from tests.testing.emulator_client import PHONE10
 
 if TYPE_CHECKING:
     from whatcounts_provider.testing.emulator import WhatCountsEmulator

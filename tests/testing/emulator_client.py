@@ -1,19 +1,20 @@
-"""Talking to the emulator the way the hook does, and the answers WhatCounts documents."""
+"""Talking to the emulator the way the hook does, and the answers WhatCounts documents.
+
+The phone and sender code are those of ``tests/helpers.py`` (``PHONE``, ``SENDER``); ``PHONE10``
+is that phone as a client may send it, in 10 digits.
+"""
 
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Any
 
 import requests
 
-from tests.helpers import SENDER, basic_token
+from tests.helpers import PHONE, SENDER, basic_token
 from whatcounts_provider.testing.emulator import API_MEDIA_TYPE, DEMO_CREDENTIALS, WhatCountsEmulator
 
-ROOT = Path(__file__).resolve().parents[2]
-PHONE10 = "2065959696"
-PHONE = "12065959696"
+PHONE10 = PHONE.removeprefix("1")
 API_HEADERS = {"Accept": API_MEDIA_TYPE, "Content-Type": "application/json"}
 RECORD_KEYS = {
     "id",
@@ -24,11 +25,6 @@ RECORD_KEYS = {
     "phone",
     "createdDate",
     "updatedDate",
-}
-NOT_SUBSCRIBED = {
-    "error": f"An error occurred processing STOP sends for phone [{PHONE}] realmId [10]",
-    "status": "Internal Server Error",
-    "statusCode": 500,
 }
 SHORT_READ = (2.0, 0.3)  # (connect, read) timeouts
 

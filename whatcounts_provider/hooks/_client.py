@@ -3,7 +3,7 @@
 Everything here takes its parts explicitly (settings, session, retry policy, cancel flag), so the
 hook only wires them. ``requests`` is met in one function, :meth:`Client.attempt`: the retry
 loop sees :class:`~whatcounts_provider.hooks._answers.Reply` and
-:class:`~whatcounts_provider.hooks._retry.TransientError`, never a ``requests`` object.
+:class:`~whatcounts_provider.exceptions.TransientError`, never a ``requests`` object.
 """
 
 from __future__ import annotations

@@ -127,14 +127,14 @@ class BulkStopSmsSubscriberOperator(BaseOperator):
         (the API limit is per account), or ``None``.
     :param missing_ok: if False, a phone without a subscription counts as failed (and no task
         retry is spent on it: WhatCounts' answer will not change).
-    :param receipts_path: where to write one receipt per input (see the README); ``None``: off.
+    :param receipts_path: where to write one receipt per input (see docs/receipts.md); ``None``: off.
         A retry of the task instance reads them first and does not send pairs already honoured.
     :param honour_within_business_days: the deadline (FCC: 10 business days) after
         ``requested_at``; pairs honoured later, or failing past it, count as ``late``.
     :param hook_params: the hook's settings, as for :class:`StopSmsSubscriberOperator`.
     :return: the bulk record: ``sender_code``, ``total``, ``stopped``, ``not_subscribed``,
         ``invalid``, ``failed``, ``duplicates``, ``by_sender_code``, ``already_done``, ``late``,
-        ``receipts``, ``retries``, ``source``, ``error`` (see the README).
+        ``receipts``, ``retries``, ``source``, ``error`` (see docs/inputs.md).
     """
 
     template_fields: Sequence[str] = (

@@ -7,15 +7,8 @@ import time
 import pytest
 import requests
 
-from tests.testing.emulator_client import (
-    NOT_SUBSCRIBED,
-    PHONE,
-    PHONE10,
-    SENDER,
-    body,
-    get_lists,
-    post_stop,
-)
+from tests.helpers import NO_SUBSCRIPTION, PHONE, SENDER
+from tests.testing.emulator_client import PHONE10, body, get_lists, post_stop
 from whatcounts_provider.testing.emulator import DEMO_CREDENTIALS, Faults, WhatCountsEmulator
 
 
@@ -133,7 +126,7 @@ def test_p_drop_after_act_stops_the_phone_but_loses_the_answer(subscribed_emulat
     assert subscribed_emulator.state.dropped_after_act == 1
     subscribed_emulator.faults.update(p_drop_after_act=0.0)
     retry = post_stop(subscribed_emulator, PHONE)
-    assert (retry.status_code, body(retry)) == (500, NOT_SUBSCRIBED)
+    assert (retry.status_code, body(retry)) == (500, NO_SUBSCRIPTION)
 
 
 def test_latency_delays_api_answers_but_not_the_admin_api(whatcounts_emulator):

@@ -1,36 +1,39 @@
-"""The emulator as a server: hanging and stalled answers, shutdown, connections, TLS, command line."""
+"""The emulator as a server: concurrent clients, hanging and stalled answers, shutdown, connections, TLS."""
 
 from __future__ import annotations
 
 import http.client
 import json
-import os
-import re
-import signal
 import socket
 import ssl
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
 import urllib3
 
+from tests.helpers import PHONE, SENDER
 from tests.testing.emulator_client import (
     API_HEADERS,
-    PHONE,
-    PHONE10,
-    ROOT,
-    SENDER,
     SHORT_READ,
     basic_auth,
-    body,
     get_lists,
     post_stop,
     wait_until,
 )
 from whatcounts_provider.testing.emulator import Faults, WhatCountsEmulator
+
+
+def test_64_concurrent_clients_are_all_served(whatcounts_emulator):
+    phones = [str(2065550200 + n) for n in range(64)]
+    whatcounts_emulator.subscribe(SENDER, phones)
+    with ThreadPoolExecutor(max_workers=64) as pool:
+        statuses = list(pool.map(lambda phone: post_stop(whatcounts_emulator, phone).status_code, phones))
+    assert statuses == [200] * 64
+    assert all(whatcounts_emulator.state.post_count(SENDER, phone) == 1 for phone in phones)
 
 
 def test_hang_times_the_client_out_and_stop_still_returns_promptly():
@@ -100,11 +103,6 @@ def test_conn_uri_and_conn_json_point_airflow_at_the_emulator():
         }
 
 
-def test_whatcounts_conn_env_sets_the_default_connection(whatcounts_conn_env):
-    assert os.environ["AIRFLOW_CONN_WHATCOUNTS_DEFAULT"] == whatcounts_conn_env.conn_uri()
-    assert get_lists(whatcounts_conn_env).status_code == 200
-
-
 def test_https_with_an_ssl_context(tmp_path):
     import trustme  # a dev dependency: a missing one must fail, not skip
 
@@ -119,39 +117,6 @@ def test_https_with_an_ssl_context(tmp_path):
         assert get_lists(emulator, verify=str(ca_file)).status_code == 200
         with pytest.raises(requests.exceptions.SSLError):
             get_lists(emulator)  # not trusted without the CA
-
-
-def test_cli_serves_until_sigterm_and_exits_0(tmp_path):
-    ready = tmp_path / "ready"
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-    }
-    command = [sys.executable, "-m", "whatcounts_provider.testing.emulator", "--port", "0"]
-    command += ["--realm", "R", "--password", "P", "--subscribe", f"{SENDER}:{PHONE10},12065959697"]
-    command += ["--seed", "1", "--no-record-requests", "--ready-file", str(ready)]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        wait_until(lambda: ready.exists() or process.poll() is not None, timeout=10)
-        url = ready.read_text().strip()
-        assert re.fullmatch(r"http://127\.0\.0\.1:\d+", url)
-        response = requests.post(
-            f"{url}/rest/sms/stopSubscriberSend/{PHONE}/{SENDER}",
-            auth=("R", "P"),
-            headers=API_HEADERS,
-            timeout=5,
-        )
-        assert body(response)["phone"] == PHONE
-        state = body(requests.get(f"{url}/_admin/state", timeout=5))
-        assert state["subscribed"] == {SENDER: ["12065959697"]}
-        process.send_signal(signal.SIGTERM)
-        stdout, stderr = process.communicate(timeout=10)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
-    assert process.returncode == 0, stderr
-    assert stdout == f"WhatCounts emulator listening on {url}\n"
 
 
 def test_the_emulator_is_stdlib_only_and_independent_of_the_provider():
