@@ -34,7 +34,8 @@ class StopSmsSubscriberOperator(BaseOperator):
         without spending its Airflow ``retries`` (WhatCounts' answer will not change).
     :param receipts_path: where to keep a receipt of the opt-out (a folder path, an fsspec URI such
         as ``s3://conn_id@bucket/prefix`` or an ``ObjectStoragePath``; templated); ``None``: no
-        receipt. A retry of the task instance that finds a final receipt does not send again.
+        receipt. A retry or clear of the same DAG run that finds a final receipt does not send
+        again; a new DAG run, whatever its run id, trusts no earlier receipt.
     :param requested_at: when the subscriber asked to opt out (ISO-8601 or epoch seconds;
         templated), recorded in the receipt with the business days it took; ``None``: unknown.
     :param hook_params: the hook's settings (``timeout``, ``max_retries``,
