@@ -89,3 +89,9 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             "pairs sent again after the worker kill (no receipt yet): "
             f"{FIGURES['worker_kill_reposted_pairs']:.0f}"
         )
+    if "reused_run_id_resent_pairs" in FIGURES:
+        terminalreporter.write_line(
+            "pairs sent again: by a clear of the same finished run "
+            f"{FIGURES['cleared_run_resent_pairs']:.0f}, by a new run under a deleted run's id "
+            f"{FIGURES['reused_run_id_resent_pairs']:.0f} (of 1,000)"
+        )

@@ -4,7 +4,9 @@ helpers that set up a scenario, wait for it and read its receipts."""
 from __future__ import annotations
 
 import csv
+import json
 from collections import Counter
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from whatcounts_provider.phone import mask_phone, normalize_phone
@@ -66,6 +68,41 @@ def still_subscribed(emulator: WhatCountsEmulator, code: str) -> set[str]:
 
 def stop_posts(emulator: WhatCountsEmulator) -> int:
     return int(emulator.state.by_endpoint["stop"])
+
+
+def posts_for(emulator: WhatCountsEmulator, code: str, phones: list[str]) -> Counter[str]:
+    """How many stop POSTs each of ``phones`` has had on ``code`` (retries count)."""
+    return Counter({phone: emulator.state.post_count(code, phone) for phone in phones})
+
+
+def try_markers(conf: dict[str, Any]) -> dict[int, list[dict[str, Any]]]:
+    """The ``try.json`` markers the chunk tries of a scenario wrote, per map index, oldest first."""
+    receipts = Path(conf["storage"].removeprefix("file://")) / "receipts"
+    found: dict[int, list[dict[str, Any]]] = {}
+    for marker in receipts.rglob("try.json"):
+        map_index = int(marker.parent.parent.name.removeprefix("map_index="))
+        found.setdefault(map_index, []).append(json.loads(marker.read_text()))
+    return {i: sorted(markers, key=lambda m: m["started_at"]) for i, markers in sorted(found.items())}
+
+
+def task_tries(stage: Stage, run_id: str) -> dict[tuple[str, int], int]:
+    """The try number of each task instance of a bulk run, by (task id, map index)."""
+    return {(ti["task_id"], ti["map_index"]): ti["try_number"] for ti in stage.task_instances(BULK, run_id)}
+
+
+def wait_cleared_run(stage: Stage, run_id: str, before: dict[tuple[str, int], int]) -> dict[str, Any]:
+    """After a clear of the chunks (and the merge downstream), wait until each of them has run a
+    later try than ``before`` and the run finished: its earlier "success" is never taken for it."""
+
+    def done() -> dict[str, Any] | None:
+        now = task_tries(stage, run_id)
+        cleared = [key for key in before if key[0] in {CHUNK_TASK, MERGE_TASK}]
+        if not cleared or any(now.get(key, 0) <= before[key] for key in cleared):
+            return None
+        run = stage.run(BULK, run_id)
+        return run if run["state"] in {"success", "failed"} else None
+
+    return dict(stage_wait(stage, done, RUN_TIMEOUT, f"the cleared tasks of {run_id} to run again", run_id))
 
 
 def chunks(stage: Stage, run_id: str) -> list[dict[str, Any]]:

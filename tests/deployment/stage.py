@@ -281,9 +281,25 @@ class Stage:
             raise self.failure(f"{method} {path}: {response.status_code} {response.text[:2000]}")
         return response
 
-    def trigger(self, dag_id: str, conf: dict[str, Any] | None = None) -> str:
-        body = {"logical_date": None, "conf": conf or {}}
+    def trigger(self, dag_id: str, conf: dict[str, Any] | None = None, *, run_id: str | None = None) -> str:
+        """Trigger a run (``run_id``: under that id, as an operator or a deterministic id would)."""
+        body: dict[str, Any] = {"logical_date": None, "conf": conf or {}}
+        if run_id is not None:
+            body["dag_run_id"] = run_id
         return str(self.api("POST", f"/api/v2/dags/{dag_id}/dagRuns", json=body).json()["dag_run_id"])
+
+    def delete_run(self, dag_id: str, run_id: str) -> None:
+        """Delete a finished run from the metadata database (its receipts stay where they are)."""
+        self.api("DELETE", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}", ok=(204,))
+
+    def clear_tasks(self, dag_id: str, run_id: str, task_ids: list[str], *, downstream: bool = True) -> None:
+        """Clear tasks of one run, whatever their state (every map index of a mapped task), as the
+        UI's Clear button does: the run is queued again and each cleared task runs its next try."""
+        body = {
+            "dry_run": False, "dag_run_id": run_id, "task_ids": task_ids, "only_failed": False,
+            "include_downstream": downstream, "reset_dag_runs": True,
+        }  # fmt: skip
+        self.api("POST", f"/api/v2/dags/{dag_id}/clearTaskInstances", json=body)
 
     def run(self, dag_id: str, run_id: str) -> dict[str, Any]:
         return dict(self.api("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}").json())

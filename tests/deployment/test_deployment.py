@@ -12,7 +12,7 @@ import shutil
 import signal
 import time
 from collections import Counter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -34,13 +34,17 @@ from .scenarios import (
     count_of,
     final_receipts,
     pipeline_asset,
+    posts_for,
     receipts_of,
     stage_wait,
     still_subscribed,
     stop_posts,
     subscribe_bulk,
     subscribe_replies,
+    task_tries,
+    try_markers,
     wait_chunk_running,
+    wait_cleared_run,
     wait_new_pipeline_run,
     wait_posts,
 )
@@ -218,6 +222,80 @@ def test_wrong_password_everywhere_fails_the_run(stage: Stage, emulator: WhatCou
     assert all("WhatCountsAuthError" in e["error"] for e in report["errors"]), stage.redact(
         str(report["errors"])
     )
+
+
+def test_reused_run_id_sends_every_pair_again_and_a_clear_still_resumes(
+    stage: Stage, emulator: WhatCountsEmulator
+) -> None:
+    """Issue 15, point 12: a DAG run is deleted and triggered again under its old id (as a
+    deterministic ``scheduled__<date>`` id repeats after a metadata-database reset). The new run
+    finds the old run's receipts in its folder and must not trust them; a clear of the *same* run
+    must still resume from them (that a retry resumes, the worker-kill scenario proves)."""
+    code, count, run_id = "2065550008", 1_000, "fixed-run-1"
+    phones = subscribe_bulk(stage, emulator, code, count)
+    conf = bulk_conf(stage, "reused_run_id", count, 500, code)  # 2 chunks
+    assert stage.trigger(BULK, conf, run_id=run_id) == run_id
+    first = stage.wait_run(BULK, run_id, RUN_TIMEOUT)
+    assert first["state"] == "success", stage.failure(stage.describe_run(BULK, run_id))
+    assert not still_subscribed(emulator, code), "the first run stopped every phone"
+    after_first = posts_for(emulator, code, phones)
+    first_tries = task_tries(stage, run_id)
+
+    # The same DAG run, cleared once finished: each chunk's next try resumes and sends nothing.
+    stage.clear_tasks(BULK, run_id, [CHUNK_TASK])
+    cleared = wait_cleared_run(stage, run_id, first_tries)
+    assert cleared["state"] == "success", stage.failure(stage.describe_run(BULK, run_id))
+    report = stage.xcom(BULK, run_id, MERGE_TASK)
+    assert report is not None, "the cleared merge pushed its report"
+    assert (report["already_done"], report["stopped"]) == (count, 0), (
+        f"the clear of the same run resumed every pair: {_counts(report)}"
+    )
+    resent = posts_for(emulator, code, phones) - after_first
+    assert not resent, f"the cleared run sent {resent.total()} requests although it had receipts for all"
+
+    # The run is deleted, the phones subscribe again, and a new run takes the same id.
+    stage.delete_run(BULK, run_id)
+    emulator.subscribe(code, phones)
+    assert len(still_subscribed(emulator, code)) == count
+    before_second = posts_for(emulator, code, phones)
+    assert stage.trigger(BULK, conf, run_id=run_id) == run_id
+    second = stage.wait_run(BULK, run_id, RUN_TIMEOUT)
+    assert second["state"] == "success", stage.failure(stage.describe_run(BULK, run_id))
+    report = stage.xcom(BULK, run_id, MERGE_TASK)
+    assert report is not None, "the new run's merge pushed its report"
+    assert (report["already_done"], report["stopped"]) == (0, count), (
+        f"the new run trusted the deleted run's receipts: {_counts(report)}; "
+        f"tries {task_tries(stage, run_id)}"
+    )
+    left = still_subscribed(emulator, code)
+    assert not left, f"the new run left {len(left)} of {count} phones subscribed"
+    sent = posts_for(emulator, code, phones) - before_second
+    unsent = [mask_phone(phone) for phone in phones if not sent[phone]]
+    assert not unsent, f"{len(unsent)} phones got no request from the new run, e.g. {unsent[:3]}"
+    assert sent.total() == count, f"the new run sent {sent.total()} stop requests for {count} pairs"
+
+    # Each DAG run honoured each pair once; the clear's tries joined the first run's lineage, the
+    # new run's tries started their own.
+    finals = final_receipts(receipts_of(conf))
+    assert set(finals) == {(phone, code) for phone in phones}, "a final receipt for every phone"
+    assert set(finals.values()) == {2}, "one final receipt per pair from each DAG run"
+    markers = try_markers(conf)
+    assert sorted(markers) == [0, 1], f"both chunks left try markers: {sorted(markers)}"
+    for map_index, tries in markers.items():
+        # Oldest first: the first run's tries (1 unless Airflow retried), the clear's, the new run's.
+        split = first_tries[CHUNK_TASK, map_index] + 1
+        old, new = tries[:split], tries[split:]
+        assert len({m["lineage"] for m in old}) == 1, f"chunk {map_index}: the clear joins the first run"
+        assert [m["try_number"] for m in new[:1]] == [1], f"chunk {map_index}: tries {tries}"
+        assert old[0]["lineage"] not in {m["lineage"] for m in new}, (
+            f"chunk {map_index}: a new run starts anew"
+        )
+    FIGURES["cleared_run_resent_pairs"] = len(resent)
+    FIGURES["reused_run_id_resent_pairs"] = len(sent)
+
+
+def _counts(report: dict[str, Any]) -> dict[str, Any]:
+    return {key: report.get(key) for key in ("total", "stopped", "already_done", "chunks_reported", "errors")}
 
 
 def test_pipeline_runs_on_an_asset_event_posted_through_the_rest_api(
