@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+from typing import TYPE_CHECKING
 
 import pytest
 import requests
@@ -17,6 +18,9 @@ from whatcounts_provider.exceptions import WhatCountsConfigError
 from whatcounts_provider.hooks import _form
 from whatcounts_provider.hooks.whatcounts import WhatCountsHook
 from whatcounts_provider.testing.emulator import WhatCountsEmulator
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 API_CLIENT = "reporting-client:Zm9vYmFyLWF1dGgtc2VjcmV0"
 TRANSIENT = "Ab3dE6gH"  # the shape of the id Airflow gives the copy of a form it tests
@@ -144,38 +148,44 @@ def test_plain_http_on_a_public_host_points_at_https_and_the_port():
 # --- the optional API client key (x-api-key) ----------------------------------------------------
 
 
-def test_api_client_key_is_sent_base64_encoded_beside_basic_auth(monkeypatch):
-    with WhatCountsEmulator(api_key=API_CLIENT) as whatcounts_emulator:
-        set_connection(monkeypatch, "wc_client", **emulator_fields(whatcounts_emulator, api_key=API_CLIENT))
-        hook = WhatCountsHook("wc_client")
-        ok, message = hook.test_connection()
-        assert ok, message
-        sent = hook.get_conn().headers["x-api-key"]
-        assert base64.b64decode(sent).decode() == API_CLIENT
-        assert hook.get_conn().auth == (whatcounts_emulator.state.realm, whatcounts_emulator.state.password)
+@pytest.fixture
+def api_client_emulator() -> Iterator[WhatCountsEmulator]:
+    """An emulator that requires the API client ``API_CLIENT``'s key beside Basic auth."""
+    with WhatCountsEmulator(api_key=API_CLIENT) as emulator:
+        yield emulator
 
 
-def test_api_client_key_may_be_given_already_encoded(monkeypatch):
+def test_api_client_key_is_sent_base64_encoded_beside_basic_auth(monkeypatch, api_client_emulator):
+    set_connection(monkeypatch, "wc_client", **emulator_fields(api_client_emulator, api_key=API_CLIENT))
+    hook = WhatCountsHook("wc_client")
+    ok, message = hook.test_connection()
+    assert ok, message
+    sent = hook.get_conn().headers["x-api-key"]
+    assert base64.b64decode(sent).decode() == API_CLIENT
+    assert hook.get_conn().auth == (api_client_emulator.state.realm, api_client_emulator.state.password)
+
+
+def test_api_client_key_may_be_given_already_encoded(monkeypatch, api_client_emulator):
     encoded = base64.b64encode(API_CLIENT.encode()).decode()
-    with WhatCountsEmulator(api_key=API_CLIENT) as whatcounts_emulator:
-        set_connection(monkeypatch, "wc_client", **emulator_fields(whatcounts_emulator, api_key=encoded))
-        ok, message = WhatCountsHook("wc_client").test_connection()
-        assert ok, message
+    set_connection(monkeypatch, "wc_client", **emulator_fields(api_client_emulator, api_key=encoded))
+    ok, message = WhatCountsHook("wc_client").test_connection()
+    assert ok, message
 
 
-def test_an_emulator_requiring_an_api_client_refuses_requests_without_its_key(monkeypatch):
-    with WhatCountsEmulator(api_key=API_CLIENT) as whatcounts_emulator:
-        set_connection(monkeypatch, "wc_client", **emulator_fields(whatcounts_emulator))
-        ok, message = WhatCountsHook("wc_client").test_connection()
-        assert not ok
-        assert "rejected the credentials of connection 'wc_client'" in message
-        answer = requests.get(
-            f"{whatcounts_emulator.url}/rest/lists",
-            auth=(whatcounts_emulator.state.realm, whatcounts_emulator.state.password),
-            headers={"Accept": "application/vnd.whatcounts-v1+json", "x-api-key": "d3Jvbmc6a2V5"},
-            timeout=10,
-        )
-        assert answer.status_code == 401
+def test_an_emulator_requiring_an_api_client_refuses_requests_without_its_key(
+    monkeypatch, api_client_emulator
+):
+    set_connection(monkeypatch, "wc_client", **emulator_fields(api_client_emulator))
+    ok, message = WhatCountsHook("wc_client").test_connection()
+    assert not ok
+    assert "rejected the credentials of connection 'wc_client'" in message
+    answer = requests.get(
+        f"{api_client_emulator.url}/rest/lists",
+        auth=(api_client_emulator.state.realm, api_client_emulator.state.password),
+        headers={"Accept": "application/vnd.whatcounts-v1+json", "x-api-key": "d3Jvbmc6a2V5"},
+        timeout=10,
+    )
+    assert answer.status_code == 401
 
 
 @pytest.mark.parametrize("value", ["no-colon-and-not-base64!", ":auth-only", "name-only:", "bm9jb2xvbg=="])
@@ -196,14 +206,13 @@ def test_airflows_placeholder_for_a_saved_key_is_named_for_what_it_is(monkeypatc
         _ = WhatCountsHook("wc_client").settings
 
 
-def test_api_client_key_never_reaches_a_log_line(monkeypatch, caplog):
+def test_api_client_key_never_reaches_a_log_line(monkeypatch, caplog, api_client_emulator):
     """mask_secret registers the key, its pair and its auth part, as for the password."""
-    with WhatCountsEmulator(api_key=API_CLIENT) as whatcounts_emulator:
-        set_connection(monkeypatch, "wc_client", **emulator_fields(whatcounts_emulator, api_key=API_CLIENT))
-        hook = WhatCountsHook("wc_client")
-        registered: list[str] = []
-        monkeypatch.setattr("whatcounts_provider.hooks.whatcounts.mask_secret", registered.append)
-        _ = hook.settings
+    set_connection(monkeypatch, "wc_client", **emulator_fields(api_client_emulator, api_key=API_CLIENT))
+    hook = WhatCountsHook("wc_client")
+    registered: list[str] = []
+    monkeypatch.setattr("whatcounts_provider.hooks.whatcounts.mask_secret", registered.append)
+    _ = hook.settings
     auth = API_CLIENT.partition(":")[2]
     assert API_CLIENT in registered
     assert auth in registered

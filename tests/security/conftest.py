@@ -32,3 +32,10 @@ def tls(tmp_path: Any, no_ca_bundle_env: None) -> SimpleNamespace:
     bundle = tmp_path / "ca.pem"
     ca.cert_pem.write_to_path(str(bundle))
     return SimpleNamespace(context=context, bundle=str(bundle))
+
+
+@pytest.fixture
+def https(tls: SimpleNamespace) -> Iterator[WhatCountsEmulator]:
+    """The emulator serving HTTPS on 127.0.0.1 with ``tls``'s certificate (S_REALM / S_PASSWORD)."""
+    with WhatCountsEmulator(S_REALM, S_PASSWORD, ssl_context=tls.context) as server:
+        yield server

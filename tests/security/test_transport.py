@@ -28,7 +28,6 @@ from whatcounts_provider.exceptions import (
 )
 from whatcounts_provider.hooks.whatcounts import WhatCountsHook
 from whatcounts_provider.operators.sms import StopSmsSubscriberOperator
-from whatcounts_provider.testing.emulator import WhatCountsEmulator
 
 # The retry policy at a smaller scale: these tests are about what is shown, not about waiting.
 pytestmark = pytest.mark.usefixtures("fast_retries")
@@ -40,48 +39,45 @@ def test_tls_verification_is_on_by_default(no_ca_bundle_env):
     assert hook.get_conn().verify is True
 
 
-def test_https_with_a_self_signed_certificate_is_refused_by_default(tls, use_connection, log_text):
-    with WhatCountsEmulator(S_REALM, S_PASSWORD, ssl_context=tls.context) as https:
-        https.subscribe(SENDER, [PHONE])
-        use_connection(uri=https.conn_uri(), max_retries=1)
-        op = StopSmsSubscriberOperator(task_id="stop", phone=PHONE, sender_code=SENDER)
+def test_https_with_a_self_signed_certificate_is_refused_by_default(https, tls, use_connection, log_text):
+    https.subscribe(SENDER, [PHONE])
+    use_connection(uri=https.conn_uri(), max_retries=1)
+    op = StopSmsSubscriberOperator(task_id="stop", phone=PHONE, sender_code=SENDER)
 
-        _, exc, _ = run(op)
+    _, exc, _ = run(op)
 
-        assert type(exc) is WhatCountsTransportError, exception_text(exc)
-        assert "SSLError" in str(exc)
-        assert https.url in str(exc)
-        assert https.state.requests_total == 0, "no request got through the TLS handshake"
-        assert https.state.is_subscribed(SENDER, PHONE)
-        assert not https.state.is_stopped(SENDER, PHONE)
+    assert type(exc) is WhatCountsTransportError, exception_text(exc)
+    assert "SSLError" in str(exc)
+    assert https.url in str(exc)
+    assert https.state.requests_total == 0, "no request got through the TLS handshake"
+    assert https.state.is_subscribed(SENDER, PHONE)
+    assert not https.state.is_stopped(SENDER, PHONE)
     assert_absent(log_text() + exception_text(exc), SECRETS, "output")
 
 
-def test_ca_bundle_in_the_verify_extra_makes_https_work(tls, use_connection):
-    with WhatCountsEmulator(S_REALM, S_PASSWORD, ssl_context=tls.context) as https:
-        https.subscribe(SENDER, [PHONE])
-        use_connection(uri=https.conn_uri(), verify=tls.bundle)
-        op = StopSmsSubscriberOperator(task_id="stop", phone=PHONE, sender_code=SENDER)
+def test_ca_bundle_in_the_verify_extra_makes_https_work(https, tls, use_connection):
+    https.subscribe(SENDER, [PHONE])
+    use_connection(uri=https.conn_uri(), verify=tls.bundle)
+    op = StopSmsSubscriberOperator(task_id="stop", phone=PHONE, sender_code=SENDER)
 
-        result, exc, _ = run(op)
+    result, exc, _ = run(op)
 
-        assert exc is None, exception_text(exc)
-        assert op.hook.get_conn().verify == tls.bundle
-        assert result["status"] == "stopped"
-        assert https.state.is_stopped(SENDER, PHONE)
-        assert https.state.snapshot()["stopped"] == {SENDER: [PHONE]}
+    assert exc is None, exception_text(exc)
+    assert op.hook.get_conn().verify == tls.bundle
+    assert result["status"] == "stopped"
+    assert https.state.is_stopped(SENDER, PHONE)
+    assert https.state.snapshot()["stopped"] == {SENDER: [PHONE]}
 
 
 @pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
-def test_verify_false_warns_on_every_task_run_naming_the_connection(tls, use_connection, log_text):
-    with WhatCountsEmulator(S_REALM, S_PASSWORD, ssl_context=tls.context) as https:
-        https.subscribe(SENDER, [PHONE, OTHER])
-        use_connection(uri=https.conn_uri(), verify="false")
-        for task_run, phone in enumerate((PHONE, OTHER)):  # two task runs: two operator instances
-            op = StopSmsSubscriberOperator(task_id=f"run{task_run}", phone=phone, sender_code=SENDER)
-            result, exc, _ = run(op)
-            assert exc is None, exception_text(exc)
-            assert result["status"] == "stopped"
+def test_verify_false_warns_on_every_task_run_naming_the_connection(https, tls, use_connection, log_text):
+    https.subscribe(SENDER, [PHONE, OTHER])
+    use_connection(uri=https.conn_uri(), verify="false")
+    for task_run, phone in enumerate((PHONE, OTHER)):  # two task runs: two operator instances
+        op = StopSmsSubscriberOperator(task_id=f"run{task_run}", phone=phone, sender_code=SENDER)
+        result, exc, _ = run(op)
+        assert exc is None, exception_text(exc)
+        assert result["status"] == "stopped"
 
     warnings = [line for line in log_text.provider_lines() if VERIFY_OFF_WARNING in line]
     assert len(warnings) == 2, warnings
@@ -131,7 +127,7 @@ def test_https_to_a_remote_host_works(requests_mock, no_ca_bundle_env):
 @pytest.mark.parametrize("variable", ["REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"])
 @pytest.mark.parametrize("verify", ["ca-bundle", "false"])
 def test_verify_extra_wins_over_the_ca_bundle_environment_variables(
-    verify, variable, tls, use_connection, monkeypatch
+    https, verify, variable, tls, use_connection, monkeypatch
 ):
     """requests lets REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE override a session's ``verify``.
 
@@ -148,13 +144,12 @@ def test_verify_extra_wins_over_the_ca_bundle_environment_variables(
 
     monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", spy)
     extra = tls.bundle if verify == "ca-bundle" else "false"
-    with WhatCountsEmulator(S_REALM, S_PASSWORD, ssl_context=tls.context) as https:
-        https.subscribe(SENDER, [PHONE])
-        use_connection(uri=https.conn_uri(), verify=extra, max_retries=0)
+    https.subscribe(SENDER, [PHONE])
+    use_connection(uri=https.conn_uri(), verify=extra, max_retries=0)
 
-        result, exc, _ = run(StopSmsSubscriberOperator(task_id="stop", phone=PHONE, sender_code=SENDER))
+    result, exc, _ = run(StopSmsSubscriberOperator(task_id="stop", phone=PHONE, sender_code=SENDER))
 
-        assert exc is None, exception_text(exc)
-        assert result["status"] == "stopped"
-        assert https.state.is_stopped(SENDER, PHONE)
+    assert exc is None, exception_text(exc)
+    assert result["status"] == "stopped"
+    assert https.state.is_stopped(SENDER, PHONE)
     assert sent_verify == [tls.bundle if verify == "ca-bundle" else False], "what the request was sent with"
