@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import AIRFLOW_3
 from whatcounts_provider.exceptions import WhatCountsInputError, WhatCountsSourceError
 from whatcounts_provider.storage import Location, comparable, safe_uri
 
@@ -38,7 +37,18 @@ def test_the_namespace_and_name_split_for_lineage(tmp_path: Path, s3_location: s
 
 # Airflow 3.x's ObjectStoragePath refuses an unknown scheme when built; 2.11's takes any scheme and
 # fails on first use (where the inputs module raises the source's error: tests/inputs).
-SCHEME_CHECKED_WHEN_BUILT = pytest.mark.skipif(not AIRFLOW_3, reason="2.11 checks the scheme on first use")
+
+
+@pytest.fixture
+def refusing_object_storage(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ObjectStoragePath refuses an unknown scheme when it is built, as Airflow 3.2+ does (older
+    releases refuse it on first use instead; the error path must hold on every lane)."""
+    from whatcounts_provider import _compat
+
+    def refuse(uri: str) -> None:
+        raise ValueError(f"Unsupported filesystem: '{uri.split(':', 1)[0]}'")
+
+    monkeypatch.setattr(_compat, "ObjectStoragePath", refuse, raising=False)
 
 
 @pytest.fixture(params=["local", "s3"])
@@ -105,7 +115,7 @@ def test_bad_values_name_the_argument(value: object, message: str) -> None:
         Location.of(value, what="receipts_path")
 
 
-@SCHEME_CHECKED_WHEN_BUILT
+@pytest.mark.usefixtures("refusing_object_storage")
 def test_an_unknown_file_system_raises_the_callers_error() -> None:
     with pytest.raises(WhatCountsSourceError, match=r"source nosuchfs://b/x cannot be opened"):
         Location.of(
@@ -126,7 +136,7 @@ def test_a_location_of_the_wrong_type_is_refused() -> None:
         Location.of(42, what="receipts_path")
 
 
-@SCHEME_CHECKED_WHEN_BUILT
+@pytest.mark.usefixtures("refusing_object_storage")
 def test_an_unknown_file_system_is_an_input_error_by_default() -> None:
     with pytest.raises(WhatCountsInputError, match=r"receipts_path nosuchfs://b/x cannot be used"):
         Location.of("nosuchfs://b/x", what="receipts_path")
