@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from whatcounts_provider.exceptions import InvalidPhoneNumberError, InvalidSenderCodeError, WhatCountsError
-from whatcounts_provider.phone import mask_phone, normalize_phone, validate_sender_code
+from whatcounts_provider.phone import account_sender_code, mask_phone, normalize_phone, validate_sender_code
 
 FULL_WIDTH_US = "\uff12\uff10\uff16\uff15\uff19\uff15\uff19\uff16\uff19\uff16"  # "2065959696"
 
@@ -179,3 +179,30 @@ def test_mask_phone(raw, expected):
     masked = mask_phone(raw)
     assert masked == expected
     assert masked.isprintable()
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("2065551212", "2065551212"),
+        ("+12065551212", "2065551212"),
+        ("12065551212", "2065551212"),
+        ("+1 (206) 555-1212", "2065551212"),
+        (2065551212, "2065551212"),
+        (12065551212, "2065551212"),
+        ("88555", "88555"),
+        ("+88555", "88555"),
+        ("AcmeSMS", "AcmeSMS"),
+        ("acmesms", None),  # alphanumeric sender IDs are compared as written
+        ("13105550000", None),
+        ("112065551212", None),
+        ("", None),
+        (None, None),
+        (True, None),
+        ("2065551212; DROP", None),
+    ],
+)
+def test_account_sender_code_maps_long_code_forms_to_the_accounts_form(
+    given: object, expected: str | None
+) -> None:
+    assert account_sender_code(given, ("2065551212", "88555", "AcmeSMS")) == expected

@@ -117,6 +117,9 @@ def test_all_chunks_reported_gives_exact_totals(expected: Any) -> None:
         },
         "already_done": 6,
         "late": 3,
+        "not_opt_out": 0,
+        "ambiguous": 0,
+        "needs_review": [],
         "retries": 3,
         "sender_code": None,
         "receipts": [f"file:///receipts/{s}" for s in reversed(SOURCES)],
@@ -241,6 +244,20 @@ def test_failures_and_invalid_inputs_fail_the_merge_with_the_merged_lists() -> N
         {"row": 7, "input": {"phone": "12"}, "error": "phone '**12' is invalid", "source": SOURCES[2]}
     ]
     assert error.summary["chunks_missing"] == 0
+
+
+def test_replies_are_summed_and_held_ones_fail_the_merge_naming_their_chunk() -> None:
+    records = ok_chunks()
+    records[0].update(not_opt_out=4, ambiguous=2)
+    records[1].update(
+        not_opt_out=1, ambiguous=1, needs_review=[{"row": 3, "phone": "12062000012", "sender_code": "11111"}]
+    )
+    error = merge_error(records, SOURCES)
+    assert "1 ambiguous reply(ies) await review" in str(error)
+    assert (error.summary["not_opt_out"], error.summary["ambiguous"]) == (5, 3)
+    assert error.summary["needs_review"] == [
+        {"row": 3, "phone": "12062000012", "sender_code": "11111", "source": SOURCES[1]}
+    ]
 
 
 def test_a_chunk_that_reported_an_abort_fails_the_merge() -> None:

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 from whatcounts_provider.exceptions import InvalidPhoneNumberError, InvalidSenderCodeError
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import phonenumbers
 
 # phonenumbers (~12 ms to import) is imported inside the functions that parse: the operators
@@ -32,6 +34,7 @@ _SENDER_CODE_SHAPE = re.compile(r"[A-Za-z0-9]+")
 _E164_MAX_DIGITS = 15
 _MIN_DIGITS = 8
 _MIN_INTERNATIONAL_DIGITS = 11
+_NANP_DIGITS = 10
 _MASK_KEEP = 4
 _MASK_MAX_STARS = 11
 
@@ -92,6 +95,29 @@ def validate_sender_code(value: object) -> str:
     if not text.isascii() or not _SENDER_CODE_SHAPE.fullmatch(text):
         raise InvalidSenderCodeError(f"sender_code {text!r} may contain only ASCII letters and digits")
     return text
+
+
+def account_sender_code(value: object, account_codes: Sequence[str]) -> str | None:
+    """The account's form of a requested sender code, or ``None`` when it is none of ``account_codes``.
+
+    Inbound exports name the code as the number the reply was sent to: ``+12065551212``
+    (Twilio) or ``12065551212`` (Vonage) for the account's long code ``2065551212``. WhatCounts
+    answers a code in the wrong form as it answers a phone without a subscription, so a
+    long-code form (E.164, or with the leading 1 of a 10-digit North American code) is mapped
+    here to the account's own form, and anything else is not taken for a code of the account.
+    """
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return None
+    text = str(value).strip()
+    if text in account_codes:
+        return text
+    if len(text) > _MAX_PHONE_INPUT or not _PHONE_SHAPE.fullmatch(text):
+        return None
+    digits = "".join(char for char in text if char.isdigit())
+    for code in account_codes:
+        if digits == code or (len(code) == _NANP_DIGITS and code.isdigit() and digits == "1" + code):
+            return code
+    return None
 
 
 def _phone_text(value: object) -> str:

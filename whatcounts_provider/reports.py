@@ -31,8 +31,8 @@ log = logging.getLogger(__name__)
 
 # Every record of a bulk task has these; the rest (by_sender_code, already_done, ...) may be absent.
 _REQUIRED = ("total", "stopped", "not_subscribed", "invalid", "failed")
-_COUNTS = ("total", "stopped", "duplicates", "already_done", "late", "retries")
-_LISTS = ("not_subscribed", "invalid", "failed")
+_COUNTS = ("total", "stopped", "duplicates", "already_done", "late", "not_opt_out", "ambiguous", "retries")
+_LISTS = ("not_subscribed", "invalid", "failed", "needs_review")
 _SHOWN = 10
 
 
@@ -62,14 +62,16 @@ def merge_stop_reports(
         XCom even though the task fails: ``"current"`` (default) is the running task's ``ti``
         (none when not called inside a task), or pass ``context["ti"]``, or ``None`` to not push.
     :return: ``{"total", "stopped", "not_subscribed", "invalid", "failed", "duplicates",
-        "by_sender_code", "already_done", "late", "retries", "sender_code", "receipts",
+        "by_sender_code", "already_done", "late", "not_opt_out", "ambiguous", "needs_review",
+        "retries", "sender_code", "receipts",
         "chunks_expected", "chunks_reported", "chunks_missing", "missing_chunks", "errors"}``:
         counts summed, lists concatenated (dict items gain their chunk's ``source``),
         ``missing_chunks`` the names (source, or ``map_index N``) of the chunks that did not
         report when they can be told, ``errors`` ``[{"chunk", "error"}]`` of chunks that aborted.
         It holds full phones: return it from a task with ``show_return_value_in_logs=False``.
     :raises WhatCountsIncompleteRunError: fewer (or more) chunks reported than were mapped, a
-        chunk aborted, or some phone failed or is invalid; ``summary`` is the merged report.
+        chunk aborted, or some phone failed, is invalid or awaits review; ``summary`` is the
+        merged report.
     :raises WhatCountsInputError: ``expected`` is neither a count nor a list.
     """
     count, keys = _expected(expected)
@@ -161,6 +163,9 @@ def _empty(count: int) -> dict[str, Any]:
         "by_sender_code": {},
         "already_done": 0,
         "late": 0,
+        "not_opt_out": 0,
+        "ambiguous": 0,
+        "needs_review": [],
         "retries": 0,
         "sender_code": None,
         "receipts": [],
@@ -249,6 +254,8 @@ def _problems(report: dict[str, Any], unexpected: list[str]) -> list[str]:
         problems.append(f"{len(report['failed'])} phone(s) failed")
     if report["invalid"]:
         problems.append(f"{len(report['invalid'])} input(s) were invalid")
+    if report["needs_review"]:
+        problems.append(f"{len(report['needs_review'])} ambiguous reply(ies) await review")
     return problems
 
 

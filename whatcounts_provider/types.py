@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from whatcounts_provider.exceptions import WhatCountsError
+    from whatcounts_provider.replies import ReplyDecision
 
 #: What became of one input.
 #: ``stopped``: WhatCounts confirmed the stop. ``not_subscribed``: WhatCounts says the phone has
@@ -22,17 +23,55 @@ if TYPE_CHECKING:
 #: code or row, never sent. ``failed``: no final answer after the retries, or an API error.
 #: ``duplicate``: the same (phone, sender code) pair as an earlier input, not sent again.
 #: ``already_done``: an earlier try of the task instance honoured this pair, not sent.
-Status = Literal["stopped", "not_subscribed", "invalid", "failed", "duplicate", "already_done"]
+#: ``not_opt_out``: the row's reply is not an opt-out (``replies.classify_reply``), not sent.
+#: ``needs_review``: the reply is ambiguous and the run holds those for a person
+#: (``ambiguous="review"``), not sent.
+Status = Literal[
+    "stopped",
+    "not_subscribed",
+    "invalid",
+    "failed",
+    "duplicate",
+    "already_done",
+    "not_opt_out",
+    "needs_review",
+]
 
 #: WhatCounts' final answers: either way that sender code no longer texts the phone. A pair with
 #: one of these in its receipts is not sent again by a later try of the same DAG run.
 HONOURED_STATUSES: frozenset[Status] = frozenset({"stopped", "not_subscribed"})
-#: Statuses whose timing counts against the deadline: honoured, or still failing.
-DEADLINE_STATUSES: frozenset[Status] = HONOURED_STATUSES | {"failed"}
+#: Statuses whose timing counts against the deadline: honoured, still failing, or held for review.
+DEADLINE_STATUSES: frozenset[Status] = HONOURED_STATUSES | {"failed", "needs_review"}
 #: Statuses a receipt may carry: every status but ``already_done`` (an earlier receipt covers it).
 RECEIPT_STATUSES: frozenset[Status] = frozenset(
-    {"stopped", "not_subscribed", "invalid", "failed", "duplicate"}
+    {"stopped", "not_subscribed", "invalid", "failed", "duplicate", "not_opt_out", "needs_review"}
 )
+#: Statuses decided before any phone is sent: the row's reply says not to send it (yet).
+HELD_STATUSES: frozenset[Status] = frozenset({"not_opt_out", "needs_review"})
+
+#: ``scope`` of an opt-out: the sender code the request names, or every code of the account
+#: (the FCC's revoke-all rule, in force from 2027-01-31).
+Scope = Literal["sender_code", "all"]
+SCOPES: tuple[Scope, ...] = ("sender_code", "all")
+#: What the bulk operator does with an ``ambiguous`` reply: send it as an opt-out, or hold it.
+AmbiguousPolicy = Literal["opt_out", "review"]
+AMBIGUOUS_POLICIES: tuple[AmbiguousPolicy, ...] = ("opt_out", "review")
+
+
+class _NoMessage:
+    """The ``message`` of a row whose input has no message key or column (not even a null one)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "NO_MESSAGE"
+
+    def __reduce__(self) -> str:
+        return "NO_MESSAGE"
+
+
+#: A row without a message: an opt-out request as it stands, never classified.
+NO_MESSAGE: Any = _NoMessage()
 
 # Settings defaults: the hook falls back to these, and the connection form shows them.
 DEFAULT_API_VERSION = "v1"
@@ -76,20 +115,34 @@ class WhatCountsSettings:
     retry_after_max: float = DEFAULT_RETRY_AFTER_MAX
     #: The ``x-api-key`` header value (Base64 of ``apiClientName:apiClientAuth``), or None.
     api_key: str | None = field(default=None, repr=False)
+    #: Every SMS sender code of the account (extra ``sender_codes``), validated, in the order
+    #: given, without repeats; empty when not configured. Revoke-all stops a phone on all of them.
+    sender_codes: tuple[str, ...] = ()
 
 
 class Row(NamedTuple):
     """One input, carried unchanged from where it was read to its outcome and its receipt.
 
-    A named tuple: cheap for the millions of rows of a large file.
+    A named tuple: cheap for the millions of rows of a large file. The inputs fill the fields up
+    to ``message``; the engine then adds what the row asks for (``reply``, ``hold``, ``codes``).
 
     :param row: 1-based position in the input (for a file: among its records, header excluded).
     :param input: the row as given, JSON-safe (see :func:`json_safe`): the receipt's ``input``.
     :param phone: the phone as given (not yet validated).
-    :param sender_code: the sender code as given, or the default that applies to the row.
+    :param sender_code: the sender code as given (the request's code), or the default that
+        applies to the row.
     :param requested_at: when the opt-out was requested (aware UTC), or ``None``.
     :param error: why the row is invalid before its phone is even looked at (no phone, not a
         mapping, a bad ``requested_at``...), or ``None``. Such a row is never sent.
+    :param message: the reply as given, or :data:`NO_MESSAGE` when the input has no message.
+    :param reply: the reply's classification (``replies.ReplyDecision``), or ``None``.
+    :param hold: ``not_opt_out`` or ``needs_review`` when the reply says not to send, else ``None``.
+    :param codes: the account's sender codes to stop the phone on (validated), when the engine
+        resolved them (scope, the account's ``sender_codes``); empty: ``sender_code`` as given.
+    :param code_error: why the requested code is not one of the account's: the row is
+        ``invalid`` (with ``scope="all"``, its other pairs are still stopped, and this one is
+        reported ``invalid``).
+    :param scope: ``sender_code`` or ``all`` (see :data:`Scope`).
     """
 
     row: int
@@ -98,6 +151,12 @@ class Row(NamedTuple):
     sender_code: Any
     requested_at: datetime | None = None
     error: str | None = None
+    message: Any = NO_MESSAGE
+    reply: ReplyDecision | None = None
+    hold: Status | None = None
+    codes: tuple[str, ...] = ()
+    code_error: str | None = None
+    scope: Scope = "sender_code"
 
 
 @dataclass(frozen=True)
@@ -116,6 +175,8 @@ class StopOutcome:
         ``missing_ok=False``), so a task retry would get the same answer.
     :param cause: the exception behind ``invalid`` or ``failed``, when there was one (the
         single-phone paths raise it); never serialised.
+    :param fanout: which of the row's pairs this is (0: the first, or the only one); a row
+        stopped on several sender codes (``scope="all"``) has one outcome per code.
     """
 
     row: Row
@@ -127,6 +188,7 @@ class StopOutcome:
     attempts: int = 0
     permanent: bool = False
     cause: WhatCountsError | None = field(default=None, repr=False, compare=False)
+    fanout: int = 0
 
     @property
     def index(self) -> int:

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.helpers import no_subscription
-from whatcounts_provider.exceptions import WhatCountsAuthError, WhatCountsConfigError
+from whatcounts_provider.exceptions import InvalidSenderCodeError, WhatCountsAuthError, WhatCountsConfigError
 from whatcounts_provider.hooks import _bulk
 from whatcounts_provider.hooks._outcomes import Job, Sorter
 from whatcounts_provider.hooks.whatcounts import WhatCountsHook
@@ -287,8 +287,14 @@ def sorter(**kwargs: Any) -> Sorter:
     return Sorter(normalize_phone, **kwargs)
 
 
-def row(number: int, phone: Any, code: Any) -> Row:
-    return Row(number, phone, phone, code)
+def row(number: int, phone: Any, code: Any, **fields: Any) -> Row:
+    return Row(number, phone, phone, code, **fields)
+
+
+def one(sorted_: list[Job | StopOutcome]) -> Job | StopOutcome:
+    """The row's only pair (a row without ``codes`` is one pair)."""
+    assert len(sorted_) == 1, sorted_
+    return sorted_[0]
 
 
 def test_sorter_sends_each_distinct_normalised_pair_once():
@@ -299,7 +305,7 @@ def test_sorter_sends_each_distinct_normalised_pair_once():
         row(3, "2065959696", "B2"),
         row(4, 12065959696, "A1"),
     ]
-    results = [sort(r) for r in rows]
+    results = [one(sort(r)) for r in rows]
     assert results[0] == Job(rows[0], "12065959696", "A1")
     assert results[1] == StopOutcome(rows[1], "duplicate", "12065959696", "A1")
     assert (results[1].index, results[1].input) == (1, "2065959696")
@@ -310,7 +316,7 @@ def test_sorter_sends_each_distinct_normalised_pair_once():
 
 def test_sorter_reports_already_done_pairs_once_then_duplicates():
     sort = sorter(already_done={("12065959696", "A1")}).sort
-    first, second = sort(row(1, "2065959696", "A1")), sort(row(2, "2065959696", "A1"))
+    first, second = one(sort(row(1, "2065959696", "A1"))), one(sort(row(2, "2065959696", "A1")))
     assert isinstance(first, StopOutcome)
     assert first.status == "already_done"
     assert isinstance(second, StopOutcome)
@@ -318,7 +324,7 @@ def test_sorter_reports_already_done_pairs_once_then_duplicates():
 
 
 def test_sorter_names_both_problems_of_a_row():
-    outcome = sorter().sort(row(8, "nope", "a/b"))
+    outcome = one(sorter().sort(row(8, "nope", "a/b")))
     assert isinstance(outcome, StopOutcome)
     assert (outcome.status, outcome.phone, outcome.sender_code, outcome.index) == ("invalid", None, None, 7)
     assert "phone" in (outcome.error or "")
@@ -326,13 +332,61 @@ def test_sorter_names_both_problems_of_a_row():
 
 
 def test_sorter_never_sends_a_row_that_came_with_an_error_and_keeps_its_reason():
-    outcome = sorter().sort(
-        Row(3, {"phone": "2065959696"}, "2065959696", "A1", error="row 3 has a bad requested_at")
+    outcome = one(
+        sorter().sort(
+            Row(3, {"phone": "2065959696"}, "2065959696", "A1", error="row 3 has a bad requested_at")
+        )
     )
     assert isinstance(outcome, StopOutcome)
     assert (outcome.status, outcome.phone, outcome.sender_code, outcome.error) == (
         "invalid", None, "A1", "row 3 has a bad requested_at",
     )  # fmt: skip
+
+
+def test_sorter_sends_one_pair_per_code_and_deduplicates_after_the_expansion():
+    sort = sorter(already_done={("12065959696", "C3")}).sort
+    first = sort(row(1, "2065959696", "A1", codes=("A1", "B2", "C3"), scope="all"))
+    assert first == [
+        Job(first[0].row, "12065959696", "A1", 0),
+        Job(first[0].row, "12065959696", "B2", 1),
+        StopOutcome(first[0].row, "already_done", "12065959696", "C3", fanout=2),
+    ]
+    again = sort(row(2, "+1 206 595 9696", "B2", codes=("A1", "B2", "C3"), scope="all"))
+    assert [(item.status, item.sender_code, item.fanout) for item in again] == [  # type: ignore[union-attr]
+        ("duplicate", "A1", 0),
+        ("duplicate", "B2", 1),
+        ("duplicate", "C3", 2),
+    ]
+
+
+def test_an_invalid_phone_is_one_invalid_outcome_whatever_the_codes():
+    outcome = one(sorter().sort(row(1, "nope", "A1", codes=("A1", "B2"), scope="all")))
+    assert (outcome.status, outcome.sender_code) == ("invalid", "A1")  # type: ignore[union-attr]
+
+
+def test_a_requested_code_none_of_the_accounts_is_invalid_but_the_accounts_codes_are_still_sent():
+    sorted_ = sorter().sort(row(1, "2065959696", "999", codes=("A1", "B2"), code_error="'999' is not one"))
+    assert [type(item).__name__ for item in sorted_] == ["Job", "Job", "StopOutcome"]
+    invalid = sorted_[2]
+    assert isinstance(invalid, StopOutcome)
+    assert (invalid.status, invalid.error, invalid.fanout) == ("invalid", "'999' is not one", 2)
+    assert isinstance(invalid.cause, InvalidSenderCodeError)
+
+
+def test_with_scope_sender_code_a_code_none_of_the_accounts_is_invalid_and_nothing_is_sent():
+    outcome = one(sorter().sort(row(1, "2065959696", "12065551212", code_error="not the account's")))
+    assert isinstance(outcome, StopOutcome)
+    assert (outcome.status, outcome.phone, outcome.error) == ("invalid", "12065959696", "not the account's")
+    assert isinstance(outcome.cause, InvalidSenderCodeError)
+
+
+@pytest.mark.parametrize("hold", ["not_opt_out", "needs_review"])
+def test_a_held_row_is_never_sent_and_does_not_count_as_its_pair_seen(hold: str):
+    sort = sorter().sort
+    held = one(sort(row(1, "2065959696", "A1", hold=hold)))
+    assert isinstance(held, StopOutcome)
+    assert (held.status, held.phone, held.sender_code) == (hold, "12065959696", "A1")
+    assert isinstance(one(sort(row(2, "2065959696", "A1"))), Job), "a later opt-out of the pair is sent"
 
 
 def job(index: int) -> Job:
@@ -349,8 +403,8 @@ class ListSorter(Sorter):
     def __init__(self) -> None:
         super().__init__(normalize_phone)
 
-    def sort(self, row: Row) -> Job | StopOutcome:
-        return job(row.row - 1)
+    def sort(self, row: Row) -> list[Job | StopOutcome]:
+        return [job(row.row - 1)]
 
 
 def rows(count: int) -> list[Row]:

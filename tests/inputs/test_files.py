@@ -15,7 +15,7 @@ import pytest
 from tests.helpers import SENDER
 from whatcounts_provider.exceptions import WhatCountsError, WhatCountsInputError, WhatCountsSourceError
 from whatcounts_provider.inputs import read_rows
-from whatcounts_provider.types import Row
+from whatcounts_provider.types import NO_MESSAGE, Row
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -222,6 +222,48 @@ def test_missing_renamed_column_names_the_file_and_column(tmp_path: Path) -> Non
     assert error.value.uri == str(path)
     assert isinstance(error.value, WhatCountsError)
     assert isinstance(error.value, ValueError)
+
+
+# --- source: the message column (replies) ------------------------------------------------------
+
+
+def test_a_message_column_is_read_as_given_and_an_empty_cell_stays_a_reply(tmp_path: Path) -> None:
+    text = 'phone,message\n2065550000,STOP\n2065550001,\n2065550002,"Stop, please\nthanks"\n'
+    rows = rows_of(source=write(tmp_path / "r.csv", text), sender_code=SENDER)
+    assert [row.message for row in rows] == ["STOP", "", "Stop, please\nthanks"]
+
+
+def test_a_short_csv_row_has_a_null_message(tmp_path: Path) -> None:
+    rows = rows_of(source=write(tmp_path / "r.csv", "phone,message\n2065550000\n"), sender_code=SENDER)
+    assert rows[0].message is None  # the reply's cell is missing: an empty reply, classified not_opt_out
+
+
+def test_without_a_message_column_rows_carry_no_message(tmp_path: Path) -> None:
+    rows = rows_of(source=write(tmp_path / "r.csv", "phone\n2065550000\n"), sender_code=SENDER)
+    assert rows[0].message is NO_MESSAGE
+
+
+def test_jsonl_messages_keep_their_json_type_and_a_missing_key_is_no_message(tmp_path: Path) -> None:
+    lines = [
+        '{"phone": "2065550000", "text": 12345}',
+        '{"phone": "2065550001", "text": null}',
+        '{"phone": "1"}',
+    ]
+    path = write(tmp_path / "r.jsonl", "\n".join(lines))
+    rows = rows_of(source=str(path), sender_code=SENDER, columns={"message": "text"})
+    assert [row.message for row in rows] == [12345, None, NO_MESSAGE]
+
+
+@pytest.mark.parametrize(
+    ("name", "content"), [("r.csv", "phone,body\n1,STOP\n"), ("r.jsonl", '{"phone": "1"}')]
+)
+def test_a_message_column_named_in_columns_is_required(tmp_path: Path, name: str, content: str) -> None:
+    """Else a renamed column would send every row, replies that are no opt-out included."""
+    path = write(tmp_path / name, content)
+    with pytest.raises(
+        WhatCountsSourceError, match=r"no (column|key) 'text' \(columns=\{'message': 'text'\}\)"
+    ):
+        read_rows(source=str(path), sender_code=SENDER, columns={"message": "text"})
 
 
 def test_missing_phone_column_suggests_columns(tmp_path: Path) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from whatcounts_provider.inputs import coerce_list
+from whatcounts_provider.inputs.lists import mapping_rows
+from whatcounts_provider.types import NO_MESSAGE
 
 
 @pytest.mark.parametrize(
@@ -49,3 +51,12 @@ def test_phones_accepts_lists_and_list_text(value, expected):
 def test_phones_rejects_anything_else_with_a_hint(value):
     with pytest.raises(TypeError, match=r"phones.*(upstream\.output|render_template_as_native_obj)"):
         coerce_list(value, "phones")
+
+
+def test_a_row_with_a_message_key_carries_it_as_given_and_one_without_carries_none() -> None:
+    rows = list(
+        mapping_rows(
+            [{"phone": "1", "message": "STOP"}, {"phone": "2", "message": None}, {"phone": "3"}], "2065551212"
+        )
+    )
+    assert [row.message for row in rows] == ["STOP", None, NO_MESSAGE]

@@ -53,6 +53,9 @@ def test_mixed_list_gives_an_exact_summary_and_posts_each_phone_once(whatcounts_
         "by_sender_code": {SENDER: {"stopped": 3, "not_subscribed": 1, "failed": 0}},
         "already_done": 0,
         "late": 0,
+        "not_opt_out": 0,
+        "ambiguous": 0,
+        "needs_review": [],
         "receipts": None,
         "source": None,
         "error": None,
@@ -191,3 +194,33 @@ def test_bad_credentials_stop_the_whole_run(whatcounts_conn_env, use_connection)
         bulk(batch, max_workers=4).execute(make_context())
 
     assert emulator.state.by_status[401] <= 2 * 4, "no point sending the rest with bad credentials"
+
+
+def test_a_code_nobody_is_subscribed_to_fails_the_task_at_once_unless_expected(whatcounts_conn_env):
+    """12065551212, the Vonage form of the account's 2065551212: WhatCounts answers each pair 500."""
+    op = BulkStopSmsSubscriberOperator(task_id="bulk", phones=phones(25), sender_code="12065551212")
+    with pytest.raises(WhatCountsInvalidInputsError, match="sender code '12065551212'") as error:
+        op.execute(make_context())
+    assert isinstance(error.value, AirflowFailException), "no retry is spent"
+    assert "expect_not_subscribed=True" in str(error.value)
+    op = BulkStopSmsSubscriberOperator(
+        task_id="bulk", phones=phones(25), sender_code="12065551212", expect_not_subscribed=True
+    )
+    assert len(op.execute(make_context())["not_subscribed"]) == 25
+
+
+def test_ambiguous_review_and_the_operators_phrases_reach_the_run(whatcounts_conn_env):
+    whatcounts_conn_env.subscribe(SENDER, phones(3))
+    rows = [
+        {"phone": phones(3)[0], "message": "unfollow"},
+        {"phone": phones(3)[1], "message": "don't cancel my order"},
+        {"phone": phones(3)[2], "message": "thanks"},
+    ]
+    op = BulkStopSmsSubscriberOperator(
+        task_id="bulk", rows=rows, sender_code=SENDER, ambiguous="review", opt_out_phrases=["unfollow"]
+    )
+    with pytest.raises(WhatCountsInvalidInputsError) as error:
+        op.execute(make_context())
+    record = error.value.summary
+    assert (record["stopped"], record["not_opt_out"], record["ambiguous"]) == (1, 1, 1)
+    assert [item["row"] for item in record["needs_review"]] == [2]

@@ -13,6 +13,7 @@ from whatcounts_provider.exceptions import (
     InvalidPhoneNumberError,
     InvalidSenderCodeError,
     SmsSubscriberNotFoundError,
+    WhatCountsConfigError,
     WhatCountsError,
     WhatCountsInputError,
 )
@@ -39,6 +40,8 @@ def test_template_fields_are_the_documented_ones():
         "whatcounts_conn_id",
         "receipts_path",
         "requested_at",
+        "message",
+        "scope",
     )
 
 
@@ -210,3 +213,68 @@ def test_bad_hook_params_fail_when_the_dag_is_parsed(operator, hook_params, mess
     with pytest.raises(WhatCountsInputError) as error:
         operator(task_id="stop", sender_code=SENDER, hook_params=hook_params, **kwargs)
     assert str(error.value).startswith(message)
+
+
+# --- replies and scope -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"scope": "everything"}, "scope must be 'sender_code' or 'all', got 'everything'"),
+        ({"ambiguous": "maybe"}, "ambiguous must be 'opt_out' or 'review', got 'maybe'"),
+        ({"opt_out_phrases": ["unfollow", "  !! "]}, "opt_out_phrases / not_opt_out_phrases: "),
+        ({"not_opt_out_phrases": [42]}, "opt_out_phrases / not_opt_out_phrases: "),
+    ],
+)
+def test_bad_reply_and_scope_arguments_fail_when_the_dag_is_parsed(kwargs, message):
+    with pytest.raises(WhatCountsInputError) as error:
+        BulkStopSmsSubscriberOperator(task_id="stop", phones=[PHONE], sender_code=SENDER, **kwargs)
+    assert str(error.value).startswith(message)
+    if "phrases" in message:
+        assert repr(next(iter(kwargs.values()))[-1]) in str(error.value), "the entry is named"
+
+
+def test_a_templated_scope_is_checked_once_rendered(requests_mock):
+    op = StopSmsSubscriberOperator(
+        task_id="stop", phone=PHONE, sender_code=SENDER, scope="{{ params.scope }}"
+    )
+    context = make_context(params={"scope": "al"})
+    render(op, context)
+    with pytest.raises(WhatCountsInputError, match="scope must be 'sender_code' or 'all', got 'al'"):
+        op.execute(context)
+    assert requests_mock.call_count == 0
+
+
+def test_a_reply_that_is_not_an_opt_out_sends_nothing_and_says_so(requests_mock, log_text):
+    op = StopSmsSubscriberOperator(
+        task_id="stop", phone=PHONE, sender_code=SENDER, message="{{ params.reply }}"
+    )
+    context = make_context(params={"reply": "HELP"})
+    render(op, context)
+    result = op.execute(context)
+    assert (result["status"], result["response"], result["reply_decision"]) == (
+        "not_opt_out",
+        None,
+        "not_opt_out",
+    )
+    assert "help" in result["reply_reason"].lower()
+    assert requests_mock.call_count == 0
+    assert "*******9696" in log_text()
+    assert PHONE not in log_text()
+
+
+def test_the_operators_own_phrases_decide_its_replies(requests_mock):
+    requests_mock.post(STOP_URL, json=RECORD)
+    op = StopSmsSubscriberOperator(
+        task_id="stop", phone=PHONE, sender_code=SENDER, message="unfollow", opt_out_phrases=["unfollow"]
+    )
+    assert op.execute(make_context())["status"] == "stopped"
+
+
+def test_scope_all_without_sender_codes_fails_before_any_request_naming_the_extra(requests_mock):
+    op = StopSmsSubscriberOperator(task_id="stop", phone=PHONE, sender_code=SENDER, scope="all")
+    with pytest.raises(WhatCountsConfigError, match="sender_codes extra") as error:
+        op.execute(make_context())
+    assert isinstance(error.value, AirflowFailException)
+    assert requests_mock.call_count == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -28,12 +29,47 @@ def test_an_outcome_maps_to_its_receipt_fields():
         "input": {"phone": "2065959696"},
         "phone": PHONE,
         "sender_code": SENDER,
+        "requested_sender_code": SENDER,
+        "scope": "sender_code",
         "status": "stopped",
         "error": None,
+        "message": None,
+        "reply_decision": None,
+        "reply_reason": None,
         "whatcounts": {"id": 9},
         "requested_at": REQUESTED,
         "attempts": 2,
     }
+
+
+@dataclass(frozen=True)
+class Decision:
+    decision: str
+    reason: str
+
+
+def test_a_reply_and_its_scope_are_in_the_receipt_as_given():
+    row = Row(
+        3, {"phone": "2065959696"}, "2065959696", "+12065551212", message=" STOP 🛑 ",
+        reply=Decision("opt_out", "the word 'stop'"), codes=(SENDER, "88555"), scope="all",
+    )  # fmt: skip
+    fields = outcome_fields(StopOutcome(row, "stopped", PHONE, "88555", fanout=1)) or {}
+    assert {key: fields[key] for key in ("sender_code", "requested_sender_code", "scope")} == {
+        "sender_code": "88555",
+        "requested_sender_code": "+12065551212",
+        "scope": "all",
+    }
+    assert (fields["message"], fields["reply_decision"], fields["reply_reason"]) == (
+        " STOP 🛑 ", "opt_out", "the word 'stop'",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(("message", "kept"), [(None, None), (12345, 12345), (b"STOP", "b'STOP'")])
+def test_a_message_that_is_not_text_is_kept_json_safe(message: object, kept: object):
+    row = Row(1, {}, PHONE, SENDER, message=message, reply=Decision("not_opt_out", "empty"))
+    fields = outcome_fields(StopOutcome(row, "not_opt_out", PHONE, SENDER)) or {}
+    assert fields["message"] == kept
+    assert json.loads(json.dumps(fields["message"])) == kept
 
 
 def test_already_done_has_no_receipt_of_its_own():

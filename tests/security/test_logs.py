@@ -230,3 +230,32 @@ def test_xcom_records_keep_full_normalised_phones(unique_secrets_emulator, use_c
     assert summary["not_subscribed"] == [UNSUBSCRIBED]
     assert [item["phone"] for item in summary["failed"]] == [FAILING]
     assert FAILING not in summary["failed"][0]["error"], "the error text itself stays masked"
+
+
+@pytest.mark.parametrize("ambiguous", ["opt_out", "review"])
+def test_replies_holding_a_phone_never_reach_the_logs(
+    unique_secrets_emulator, use_connection, log_text, ambiguous
+):
+    """A reply is free text: it may quote a phone, and reasons quote the reply. Only the record
+    and the receipts hold it."""
+    emulator = unique_secrets_emulator
+    emulator.subscribe(SENDER, [PHONE])
+    use_connection(uri=emulator.conn_uri())
+    quoted = "+1 206 555 0143"
+    rows = [
+        {"phone": PHONE, "message": f"stop texting me, call {quoted} instead?"},
+        {"phone": OTHER, "message": f"thanks, my new number is {quoted}"},
+    ]
+    bulk = BulkStopSmsSubscriberOperator(task_id="stop", rows=rows, sender_code=SENDER, ambiguous=ambiguous)
+    single = StopSmsSubscriberOperator(
+        task_id="one", phone=OTHER, sender_code=SENDER, message=rows[1]["message"]
+    )
+    run(bulk)
+    result, exc, _ = run(single)
+    assert exc is None, exception_text(exc)
+    assert result["status"] == "not_opt_out"
+    assert_absent(log_text(), phone_forms(["12065550143"]), "captured output")
+    # (urllib3's DEBUG lines name the stopped phone in the request path: see the test above.)
+    assert_absent(
+        "\n".join(log_text.provider_lines()), phone_forms([PHONE, OTHER]), "the provider's log lines"
+    )

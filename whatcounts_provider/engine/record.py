@@ -28,7 +28,12 @@ class BulkSummary:
     """
 
     def __init__(
-        self, *, form: InputForm, sender_code: Any, source: str | None = None, receipts: str | None = None
+        self,
+        *,
+        form: InputForm,
+        sender_code: Any,
+        source: str | None = None,
+        receipts: str | None = None,
     ) -> None:
         self.form = form
         self.sender_code = None if sender_code is None else str(sender_code)
@@ -46,15 +51,28 @@ class BulkSummary:
         #: Failed pairs a task retry may still honour (the rest got a final answer from WhatCounts).
         self.retryable_failures = 0
         self.by_sender_code: dict[str, Counter[str]] = {}
+        self.not_opt_out = 0
+        self.ambiguous = 0
+        self.needs_review: list[dict[str, Any]] = []
         self.error: str | None = None
 
-    def add(self, outcome: StopOutcome, *, late: bool) -> None:
-        """Count one input.
+    def cover(self, codes: tuple[str, ...]) -> None:
+        """Make ``by_sender_code`` list ``codes`` even if none of their pairs is sent."""
+        for code in codes:
+            self.by_sender_code.setdefault(code, Counter())
 
-        :param late: the pair was honoured, or failed, past the deadline.
+    def add(self, outcome: StopOutcome, *, late: bool) -> None:
+        """Count one pair (``total`` and the replies count each input row once: its first pair).
+
+        :param late: the pair was honoured, or failed or held, past the deadline.
         """
-        self.total += 1
         status, row, error = outcome.status, outcome.row, outcome.error
+        if outcome.fanout == 0:
+            self.total += 1
+            self.ambiguous += row.reply is not None and row.reply.decision == "ambiguous"
+        if status == "not_opt_out":
+            self.not_opt_out += 1
+            return
         if status == "duplicate":
             self.duplicates += 1
             return
@@ -68,11 +86,14 @@ class BulkSummary:
             self.invalid.append(item)
             return
         code = outcome.sender_code or ""
-        self.by_sender_code.setdefault(code, Counter())[status] += 1
         if late:
             self.late += 1
             if len(self.late_examples) < 5:
                 self.late_examples.append(f"{mask_phone(outcome.phone)} on {code}")
+        if status == "needs_review":
+            self.needs_review.append({"row": row.row, "phone": outcome.phone, "sender_code": code})
+            return
+        self.by_sender_code.setdefault(code, Counter())[status] += 1
         if status == "stopped":
             self.stopped += 1
         elif status == "not_subscribed":
@@ -102,6 +123,9 @@ class BulkSummary:
             },
             "already_done": self.already_done,
             "late": self.late,
+            "not_opt_out": self.not_opt_out,
+            "ambiguous": self.ambiguous,
+            "needs_review": self.needs_review,
             "receipts": self.receipts,
             "retries": retries,
             "source": self.source,
@@ -115,6 +139,11 @@ class BulkSummary:
             f"{len(self.failed)} failed, {len(self.invalid)} invalid, {self.duplicates} duplicates, "
             f"{self.already_done} already done by an earlier try, {self.late} late"
         ]
+        if self.not_opt_out or self.ambiguous:
+            lines.append(
+                f"replies: {self.not_opt_out} not opt-outs (not sent), {self.ambiguous} ambiguous "
+                f"({len(self.needs_review)} held for review, the rest sent as opt-outs)"
+            )
         lines += [
             f"sender code {code}: {counts['stopped']} stopped, {counts['not_subscribed']} not subscribed, "
             f"{counts['failed']} failed"
@@ -127,7 +156,11 @@ class BulkSummary:
         for item in self.not_subscribed[:_LISTED]:
             phone = item["phone"] if isinstance(item, dict) else item
             lines.append(f"not subscribed {mask_phone(phone)}")
-        listed = (self.failed, self.invalid, self.not_subscribed)
+        for item in self.needs_review[:_LISTED]:
+            lines.append(
+                f"needs review: row {item['row']}, {mask_phone(item['phone'])} on {item['sender_code']}"
+            )
+        listed = (self.failed, self.invalid, self.not_subscribed, self.needs_review)
         hidden = sum(max(0, len(items) - _LISTED) for items in listed)
         if hidden:
             lines.append(f"... and {hidden} more (all of them are in the XCom record)")

@@ -11,7 +11,8 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from whatcounts_provider.deadline import is_late, utc_now
-from whatcounts_provider.engine.options import OptOutOptions
+from whatcounts_provider.engine.intent import Intent
+from whatcounts_provider.engine.options import NOT_SUBSCRIBED_GUARD_MIN, OptOutOptions
 from whatcounts_provider.engine.progress import Progress
 from whatcounts_provider.engine.record import BulkSummary
 from whatcounts_provider.engine.resume import try_receipts
@@ -44,7 +45,10 @@ def run_opt_outs(
 ) -> dict[str, Any]:
     """Opt out every (phone, sender code) pair of ``inputs``; return the bulk record.
 
-    Every valid pair is sent once; invalid inputs never stop the run. With ``receipts_path``,
+    Each row's reply, when the input carries replies, is classified first (``not_opt_out`` rows
+    are not sent); each row is then stopped on the sender code it names, or on every code of the
+    account (``options.scope="all"``). Every valid pair is sent once; invalid inputs never stop
+    the run. With ``receipts_path``,
     one receipt per input is written into the task instance's folder, and pairs that an earlier
     try of the same DAG run honoured are not sent again.
 
@@ -59,13 +63,23 @@ def run_opt_outs(
     :param clock: the current aware UTC time (for ``late``).
     :raises WhatCountsBulkError: some pairs failed in a way a task retry may fix (the record is
         the exception's ``summary``).
-    :raises WhatCountsInvalidInputsError: only invalid inputs, or WhatCounts' final "no
-        subscription" with ``missing_ok=False``, are left: no retry would help.
+    :raises WhatCountsInvalidInputsError: only invalid inputs, replies held for review, a sender
+        code with 20 or more pairs all "not subscribed" (unless ``expect_not_subscribed``), or
+        WhatCounts' final "no subscription" with ``missing_ok=False``, are left: no retry would help.
     :raises WhatCountsError: the run stopped early (the record, with ``error``, went to ``push``).
     """
     options = options or OptOutOptions()
     summary = BulkSummary(form=inputs.form, sender_code=inputs.sender_code, source=inputs.source_display)
     try:
+        intent = Intent(
+            scope=options.scope,
+            account_codes=hook.settings.sender_codes,
+            ambiguous=options.ambiguous,
+            classifier=options.classifier,
+            conn_id=hook.whatcounts_conn_id,
+        )
+        if intent.scope == "all":
+            summary.cover(intent.account_codes)
         if inputs.sender_code is not None:
             # The operator's own sender code is configuration, not one row's data: a bad one would
             # make every row invalid, so it fails before any input is read.
@@ -74,7 +88,7 @@ def run_opt_outs(
             summary.source = stream.uri
             summary.receipts = receipts.uri
             outcomes = hook.stop_sms_rows(
-                stream,
+                intent.rows(stream),
                 max_workers=options.max_workers,
                 max_requests_per_second=options.max_requests_per_second,
                 missing_ok=options.missing_ok,
@@ -95,10 +109,11 @@ def run_opt_outs(
         log.error("The run stopped early after %d input(s): %s", summary.total, summary.error)
         raise
     _log_summary(summary, record, options, log)
-    if record["failed"] or record["invalid"]:
+    suspects = [] if options.expect_not_subscribed else _codes_nobody_is_subscribed_to(record)
+    if record["failed"] or record["invalid"] or record["needs_review"] or suspects:
         if push is not None:
             push(record)
-        raise _problem(record, summary.retryable_failures)
+        raise _problem(record, summary.retryable_failures, suspects, log)
     return record
 
 
@@ -109,15 +124,45 @@ def _late(outcome: StopOutcome, options: OptOutOptions, clock: Callable[[], date
     return is_late(outcome.status, requested_at, clock(), options.honour_within_business_days)
 
 
-def _problem(record: dict[str, Any], retryable_failures: int) -> WhatCountsBulkError:
-    failed, invalid = len(record["failed"]), len(record["invalid"])
+def _codes_nobody_is_subscribed_to(record: dict[str, Any]) -> list[str]:
+    """Sender codes with at least 20 pairs sent and every one answered "not subscribed"."""
+    return [
+        code
+        for code, counts in record["by_sender_code"].items()
+        if counts["not_subscribed"] >= NOT_SUBSCRIBED_GUARD_MIN
+        and not counts["stopped"]
+        and not counts["failed"]
+    ]
+
+
+def _problem(
+    record: dict[str, Any], retryable_failures: int, suspects: list[str], log: Any
+) -> WhatCountsBulkError:
+    failed, invalid, held = len(record["failed"]), len(record["invalid"]), len(record["needs_review"])
+    parts = [f"{failed} pair(s) failed and {invalid} input(s) were invalid out of {record['total']}"]
+    if held:
+        parts.append(
+            f"{held} ambiguous reply(ies) await review (ambiguous='review'): nothing was sent for them"
+        )
+    for code in suspects:
+        count = record["by_sender_code"][code]["not_subscribed"]
+        problem = (
+            f"all {count} pairs sent to sender code {code!r} came back 'not subscribed': WhatCounts answers "
+            "a sender code it does not know exactly so, so the code is likely not the account's form "
+            "(e.g. 2065551212, not 12065551212 or +12065551212; list the account's codes in the "
+            "connection's sender_codes extra to have long-code forms mapped); if this is expected, "
+            "set expect_not_subscribed=True"
+        )
+        log.error("%s", problem)
+        parts.append(problem)
     message = (
-        f"{failed} pair(s) failed and {invalid} input(s) were invalid out of {record['total']}; "
-        "every other input was processed. See the XCom record"
+        "; ".join(parts)
+        + "; every other input was processed. See the XCom record"
         + (f" and the receipts in {record['receipts']}." if record["receipts"] else ".")
     )
-    # Transient failures may pass on a retry; invalid inputs and WhatCounts' final "no
-    # subscription" (missing_ok=False) never will: spend no retry on those alone.
+    # Transient failures may pass on a retry; invalid inputs, replies held for review, a sender
+    # code nobody is subscribed to and WhatCounts' final "no subscription" (missing_ok=False)
+    # never will: spend no retry on those alone.
     error = WhatCountsBulkError if retryable_failures else WhatCountsInvalidInputsError
     return error(message, summary=record)
 

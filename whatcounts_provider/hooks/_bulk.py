@@ -43,7 +43,7 @@ def run(
     workers: int,
     cancelled: threading.Event,
 ) -> Iterator[StopOutcome]:
-    """Yield one outcome per row: sorted-out ones at once, sent ones as they complete.
+    """Yield one outcome per pair of each row: sorted-out ones at once, sent ones as they complete.
 
     ``rows`` is read lazily, and at most ``2 * workers`` jobs are queued or running at once, so
     memory grows with the distinct pairs (for de-duplication), not with the input. Workers are
@@ -61,16 +61,16 @@ def run(
             if cancelled.is_set():
                 raise WhatCountsCancelledError("cancelled")
             read += 1
-            sorted_ = sorter.sort(row)
-            if isinstance(sorted_, StopOutcome):
-                done += 1
-                yield sorted_
-                continue
-            crew.submit(sorted_)
-            while crew.outstanding >= window:
-                outcome = crew.next_result(cancelled)
-                done += 1
-                yield outcome
+            for sorted_ in sorter.sort(row):
+                if isinstance(sorted_, StopOutcome):
+                    done += 1
+                    yield sorted_
+                    continue
+                crew.submit(sorted_)
+                while crew.outstanding >= window:
+                    outcome = crew.next_result(cancelled)
+                    done += 1
+                    yield outcome
         while crew.outstanding:
             outcome = crew.next_result(cancelled)
             done += 1

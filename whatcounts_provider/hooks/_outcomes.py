@@ -1,7 +1,8 @@
 """From a row to what is sent, and from what happened to its outcome: the two ends of one stop.
 
-:class:`Sorter` decides, per row and before any request, whether it is sent (a :class:`Job`) or
-already has its outcome (``invalid``, ``duplicate``, ``already_done``). :func:`stop_outcome` runs a
+:class:`Sorter` decides, per row and before any request, which of its pairs are sent (a
+:class:`Job` each) and which already have their outcome (``invalid``, ``duplicate``,
+``already_done``, or the hold of its reply: ``not_opt_out``, ``needs_review``). :func:`stop_outcome` runs a
 job's request and turns its result, or the exception it raised, into the outcome.
 """
 
@@ -27,11 +28,16 @@ if TYPE_CHECKING:
 
 
 class Job(NamedTuple):
-    """One row to send, with its phone normalised and its sender code validated."""
+    """One pair to send, with its phone normalised and its sender code validated.
+
+    ``fanout`` is which of its row's pairs it is (a row stopped on every code of the account
+    has one pair per code).
+    """
 
     row: Row
     phone: str
     sender_code: str
+    fanout: int = 0
 
 
 #: Sends one job's request (counting attempts in the tally); returns WhatCounts' record.
@@ -55,24 +61,49 @@ class Sorter:
         # phones are digits that start with a country code, never with 0: int() loses nothing.
         self._seen: dict[str, set[int]] = {}
 
-    def sort(self, row: Row) -> Job | StopOutcome:
-        """The job for ``row``, or its outcome when it is not to be sent."""
-        code, code_error = _checked(validate_sender_code, row.sender_code)
+    def sort(self, row: Row) -> list[Job | StopOutcome]:
+        """A job per pair of ``row`` to send, and an outcome for each pair that is not sent.
+
+        A row is one pair, or one per code of ``row.codes`` (the engine's expansion); an invalid
+        row, or one whose reply holds it back (``row.hold``), is one outcome.
+        """
+        code_error: InvalidSenderCodeError | InvalidPhoneNumberError | None = None
+        if row.codes:
+            codes: tuple[str, ...] = row.codes
+        elif row.code_error is not None:  # the requested code is none of the account's
+            codes, code_error = (), InvalidSenderCodeError(row.code_error)
+        else:
+            code, code_error = _checked(validate_sender_code, row.sender_code)
+            codes = () if code is None else (code,)
+        first = codes[0] if codes else None
         if row.error is not None:
             reason: WhatCountsError = code_error or InvalidPhoneNumberError(row.error)
-            return StopOutcome(row, "invalid", None, code, row.error, cause=reason)
+            return [StopOutcome(row, "invalid", None, first, row.error, cause=reason)]
         phone, phone_error = _checked(self._normalize, row.phone)
-        if phone is None or code is None:
+        if row.hold is not None:
+            return [StopOutcome(row, row.hold, phone, first)]
+        if phone is None or first is None:
             errors = [str(exc) for exc in (phone_error, code_error) if exc is not None]
             cause: WhatCountsError | None = code_error or phone_error
-            return StopOutcome(row, "invalid", phone, code, "; ".join(errors), cause=cause)
-        phones = self._seen.setdefault(code, set())
-        if int(phone) in phones:
-            return StopOutcome(row, "duplicate", phone, code)
-        phones.add(int(phone))
-        if (phone, code) in self._already_done:
-            return StopOutcome(row, "already_done", phone, code)
-        return Job(row, phone, code)
+            return [StopOutcome(row, "invalid", phone, first, "; ".join(errors), cause=cause)]
+        number = int(phone)
+        sorted_: list[Job | StopOutcome] = []
+        for fanout, code in enumerate(codes):
+            phones = self._seen.setdefault(code, set())
+            if number in phones:
+                sorted_.append(StopOutcome(row, "duplicate", phone, code, fanout=fanout))
+                continue
+            phones.add(number)
+            if (phone, code) in self._already_done:
+                sorted_.append(StopOutcome(row, "already_done", phone, code, fanout=fanout))
+            else:
+                sorted_.append(Job(row, phone, code, fanout))
+        if row.code_error is not None:  # scope="all": the other codes are stopped all the same
+            unknown = InvalidSenderCodeError(row.code_error)
+            sorted_.append(
+                StopOutcome(row, "invalid", phone, None, row.code_error, cause=unknown, fanout=len(codes))
+            )
+        return sorted_
 
 
 def _checked(
@@ -94,20 +125,30 @@ def stop_outcome(job: Job, send: Send, tally: Tally, *, missing_ok: bool = True)
     :raises WhatCountsAuthError: rejected credentials: every other job would fail alike.
     :raises WhatCountsCancelledError: the run was cancelled.
     """
-    row, phone, code = job
+    row, phone, code, fanout = job
     try:
         response = send(job, tally)
     except SmsSubscriberNotFoundError as exc:
         if missing_ok:
-            return StopOutcome(row, "not_subscribed", phone, code, attempts=tally.attempts)
+            return StopOutcome(row, "not_subscribed", phone, code, attempts=tally.attempts, fanout=fanout)
         return StopOutcome(
-            row, "failed", phone, code, str(exc), attempts=tally.attempts, permanent=True, cause=exc
+            row,
+            "failed",
+            phone,
+            code,
+            str(exc),
+            attempts=tally.attempts,
+            permanent=True,
+            cause=exc,
+            fanout=fanout,
         )
     except (WhatCountsAuthError, WhatCountsCancelledError):
         raise
     except WhatCountsError as exc:
-        return StopOutcome(row, "failed", phone, code, str(exc), attempts=tally.attempts, cause=exc)
-    return StopOutcome(row, "stopped", phone, code, response=response, attempts=tally.attempts)
+        return StopOutcome(
+            row, "failed", phone, code, str(exc), attempts=tally.attempts, cause=exc, fanout=fanout
+        )
+    return StopOutcome(row, "stopped", phone, code, response=response, attempts=tally.attempts, fanout=fanout)
 
 
 def pair_rows(items: Iterable[Any]) -> Iterator[Row]:

@@ -196,17 +196,34 @@ class WhatCountsHook(BaseHook):
     def stop_row(
         self, row: Row, *, missing_ok: bool = True, already_done: Container[tuple[str, str]] = ()
     ) -> StopOutcome:
-        """The outcome of one row, in this thread: :meth:`stop_sms_rows` on one row, without workers.
+        """The outcome of one row of one pair, in this thread: :meth:`stop_sms_rows` on one row,
+        without workers (a row with several ``codes`` has one outcome per pair: use
+        :meth:`stop_row_pairs`).
 
         An ``invalid`` or ``failed`` outcome carries its exception as ``cause`` instead of raising it.
 
         :raises WhatCountsAuthError, WhatCountsCancelledError, WhatCountsConfigError: as
             :meth:`stop_sms_rows`.
         """
-        sorted_ = Sorter(self.normalize_phone, already_done).sort(row)
-        if isinstance(sorted_, StopOutcome):
-            return sorted_
-        return stop_outcome(sorted_, self._sender(self._throttle()), Tally(), missing_ok=missing_ok)
+        return self.stop_row_pairs(row, missing_ok=missing_ok, already_done=already_done)[0]
+
+    def stop_row_pairs(
+        self, row: Row, *, missing_ok: bool = True, already_done: Container[tuple[str, str]] = ()
+    ) -> list[StopOutcome]:
+        """The outcome of each pair of one row, in this thread, one pair after the other.
+
+        :raises WhatCountsAuthError, WhatCountsCancelledError, WhatCountsConfigError: as
+            :meth:`stop_sms_rows`.
+        """
+        outcomes: list[StopOutcome] = []
+        send = None
+        for sorted_ in Sorter(self.normalize_phone, already_done).sort(row):
+            if isinstance(sorted_, StopOutcome):
+                outcomes.append(sorted_)
+                continue
+            send = send or self._sender(self._throttle())
+            outcomes.append(stop_outcome(sorted_, send, Tally(), missing_ok=missing_ok))
+        return outcomes
 
     def stop_sms_rows(
         self,
@@ -218,7 +235,7 @@ class WhatCountsHook(BaseHook):
         already_done: Container[tuple[str, str]] = (),
     ) -> Iterator[StopOutcome]:
         """
-        Opt the rows' (phone, sender code) pairs out concurrently; yield one outcome per row.
+        Opt the rows' (phone, sender code) pairs out concurrently; yield one outcome per pair.
 
         ``rows`` is read lazily (a stream over a file of millions of rows is fine): each row is
         validated as it is read, and memory grows with the distinct pairs, not the input. A pair

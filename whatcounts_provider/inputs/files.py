@@ -16,10 +16,10 @@ from operator import itemgetter
 from typing import IO, TYPE_CHECKING, Any
 
 from whatcounts_provider.exceptions import WhatCountsBadSourceError, WhatCountsSourceError
-from whatcounts_provider.inputs.form import INPUT_KEYS
+from whatcounts_provider.inputs.form import ABSENT, INPUT_KEYS
 from whatcounts_provider.inputs.stream import RowStream, make_row
 from whatcounts_provider.storage import Location
-from whatcounts_provider.types import Row
+from whatcounts_provider.types import NO_MESSAGE, Row
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -116,8 +116,11 @@ def _missing(uri: str, name: str, key: str, columns: Mapping[str, str], found: l
     return f"source {uri} has no {what} {name!r}{renamed}{why}; its {what}s are: {listed}{more}{hint}"
 
 
-def _required(sender_code: Any) -> tuple[str, ...]:
-    return ("phone",) if sender_code is not None else ("phone", "sender_code")
+def _required(sender_code: Any, columns: Mapping[str, str]) -> tuple[str, ...]:
+    """The keys a file must have: a phone, a sender code without a default, and a message column
+    the user named (classifying nothing because of a typo would send every row)."""
+    required = ("phone",) if sender_code is not None else ("phone", "sender_code")
+    return (*required, "message") if "message" in columns else required
 
 
 def _csv_rows(
@@ -131,7 +134,7 @@ def _csv_rows(
     if not header or not any(cell.strip() for cell in header):
         raise WhatCountsBadSourceError(f"source {uri} has no header row: it is empty", uri=uri)
     keys = _unique([cell.strip() for cell in header])
-    for key in _required(sender_code):
+    for key in _required(sender_code, columns):
         if names[key] not in keys:
             raise WhatCountsBadSourceError(_missing(uri, names[key], key, columns, keys, "column"), uri=uri)
     index = {key: keys.index(names[key]) if names[key] in keys else None for key in INPUT_KEYS}
@@ -142,8 +145,10 @@ def _csv_records(
     reader: Iterator[list[str]], uri: str, keys: list[str], index: dict[str, int | None], default: Any
 ) -> Iterator[Row]:
     width = len(keys)
-    # A column the file lacks reads the None appended after the row's cells.
-    pick = itemgetter(*(width if (at := index[key]) is None else at for key in INPUT_KEYS))
+    # A column the file lacks reads what is appended after the row's cells: None, or for the
+    # message NO_MESSAGE (a file without a message column holds no replies, not empty ones).
+    absent = {key: width + (key == "message") for key in INPUT_KEYS}
+    pick = itemgetter(*(absent[key] if (at := index[key]) is None else at for key in INPUT_KEYS))
     number = 0
     try:
         for cells in reader:
@@ -159,7 +164,7 @@ def _csv_records(
                 cells = cells[:width]  # trailing empty cells are no data
                 count = width
             record = dict(zip(keys, cells, strict=False))  # a short row lacks its last cells
-            padded: list[str | None] = [*cells, *([None] * (width + 1 - count))]
+            padded: list[Any] = [*cells, *([None] * (width + 1 - count)), NO_MESSAGE]
             yield make_row(number, record, pick(padded), default)
     except _READ_ERRORS as exc:
         raise _read_error(uri, exc, f"after row {number}") from exc
@@ -190,7 +195,7 @@ def _jsonl_rows(
     except (ValueError, RecursionError):
         record = None  # reported as an invalid row by the generator
     if isinstance(record, dict):
-        for key in _required(sender_code):
+        for key in _required(sender_code, columns):
             if names[key] not in record:
                 found = [str(item) for item in record]
                 message = _missing(uri, names[key], key, columns, found, "key")
@@ -229,4 +234,4 @@ def _jsonl_row(number: int, line_number: int, line: str, names: dict[str, str], 
         kind = "null" if record is None else type(record).__name__
         error = f"row {number} (line {line_number}) is a JSON {kind}, not an object"
         return Row(number, record, None, default, error=error)
-    return make_row(number, record, [record.get(names[key]) for key in INPUT_KEYS], default)
+    return make_row(number, record, [record.get(names[key], ABSENT[key]) for key in INPUT_KEYS], default)

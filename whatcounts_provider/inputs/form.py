@@ -1,6 +1,7 @@
 """The input keys and forms of a bulk run, and the checks that need no rendering.
 
-An input key is a field a row may carry (``phone``, ``sender_code``, ``requested_at``). Adding
+An input key is a field a row may carry (``phone``, ``sender_code``, ``requested_at``,
+``message``). Adding
 one means adding it to :data:`INPUT_KEYS` and to :class:`whatcounts_provider.types.Row`; the
 readers of every form (lists of mappings, CSV columns, JSON Lines keys) and the ``columns``
 check take their keys from here.
@@ -12,9 +13,14 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from whatcounts_provider.exceptions import WhatCountsInputError
+from whatcounts_provider.types import NO_MESSAGE
 
 #: The fields of a row, in the order of :class:`~whatcounts_provider.types.Row`.
-INPUT_KEYS: tuple[str, ...] = ("phone", "sender_code", "requested_at")
+INPUT_KEYS: tuple[str, ...] = ("phone", "sender_code", "requested_at", "message")
+
+#: What a key that a row lacks reads as. A row without a message key is no reply at all (an
+#: opt-out request as it stands), which is not the same as an empty reply (``not_opt_out``).
+ABSENT: dict[str, Any] = {key: NO_MESSAGE if key == "message" else None for key in INPUT_KEYS}
 
 InputForm = Literal["phones", "rows", "source"]
 
@@ -79,3 +85,13 @@ def check_columns(columns: Any) -> dict[str, str]:
                 f"columns[{key!r}] must be the file's column name as non-empty text, got {name!r}"
             )
     return {key: name.strip() for key, name in columns.items()}
+
+
+def check_choice(name: str, value: object, choices: tuple[str, ...]) -> None:
+    """Check an operator argument that takes one of a few values (``scope``, ``ambiguous``).
+
+    :raises WhatCountsInputError: ``value`` is not one of ``choices`` (naming ``name``).
+    """
+    if value not in choices:
+        listed = " or ".join(repr(choice) for choice in choices)
+        raise WhatCountsInputError(f"{name} must be {listed}, got {value!r}")

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from whatcounts_provider.exceptions import WhatCountsInputError
-from whatcounts_provider.inputs.form import INPUT_KEYS
+from whatcounts_provider.inputs.form import ABSENT, INPUT_KEYS
 from whatcounts_provider.inputs.stream import make_row
 from whatcounts_provider.types import Row, json_safe
 
@@ -75,7 +75,7 @@ def mapping_rows(items: Iterable[Any], default_code: Any) -> Iterator[Row]:
             error = f"row {number} is {_a(item)}, not a mapping with 'phone' and 'sender_code'"
             yield Row(number, safe, None, default_code, error=error)
             continue
-        yield make_row(number, safe, [item.get(key) for key in INPUT_KEYS], default_code)
+        yield make_row(number, safe, [item.get(key, ABSENT[key]) for key in INPUT_KEYS], default_code)
 
 
 def _a(value: Any) -> str:

@@ -68,9 +68,11 @@ def make_row(number: int, safe_input: Any, values: Sequence[Any], default_code: 
 
     Blank text counts as absent; a missing sender code takes ``default_code``; ``requested_at`` is
     parsed. A row without a phone or a sender code, or with an unusable ``requested_at``, gets
-    its ``error`` (it is reported invalid and never sent).
+    its ``error`` (it is reported invalid and never sent). ``message`` is kept as given
+    (:data:`~whatcounts_provider.types.NO_MESSAGE` when the input has no message key or column):
+    the engine classifies it.
     """
-    phone, code, requested_at = values
+    phone, code, requested_at, message = values
     if _blank(code):
         code = default_code
     if _blank(requested_at):
@@ -87,7 +89,7 @@ def make_row(number: int, safe_input: Any, values: Sequence[Any], default_code: 
             # The receipt's requested_at must be a date or null (the raw value stays in input).
             requested_at, error = None, error or str(exc)
     # A row with an error never carries a phone: whatever the wiring, nothing is sent for it.
-    return Row(number, safe_input, None if error else phone, code, requested_at, error)
+    return Row(number, safe_input, None if error else phone, code, requested_at, error, message)
 
 
 def _blank(value: Any) -> bool:

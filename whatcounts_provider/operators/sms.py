@@ -10,13 +10,15 @@ from whatcounts_provider.deadline import DEFAULT_HONOUR_WITHIN_BUSINESS_DAYS
 from whatcounts_provider.exceptions import WhatCountsInputError
 from whatcounts_provider.get_provider_info import DEFAULT_CONN_ID
 from whatcounts_provider.inputs import Inputs, check_input_form
-from whatcounts_provider.types import HOOK_SETTINGS
+from whatcounts_provider.inputs.form import check_choice
+from whatcounts_provider.types import AMBIGUOUS_POLICIES, HOOK_SETTINGS, NO_MESSAGE, SCOPES
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from whatcounts_provider._compat import Context
     from whatcounts_provider.hooks.whatcounts import WhatCountsHook
+    from whatcounts_provider.replies import ReplyClassifier
 
 
 class StopSmsSubscriberOperator(BaseOperator):
@@ -38,12 +40,24 @@ class StopSmsSubscriberOperator(BaseOperator):
         again; a new DAG run, whatever its run id, trusts no earlier receipt.
     :param requested_at: when the subscriber asked to opt out (ISO-8601 or epoch seconds;
         templated), recorded in the receipt with the business days it took; ``None``: unknown.
+    :param message: the subscriber's reply, when the opt-out comes from one (templated). It is
+        classified (see docs/replies.md): a reply that is not an opt-out sends nothing and
+        returns ``status: "not_opt_out"``; an ambiguous one is sent as an opt-out.
+        ``None`` (default): no reply, the task is an opt-out request as it stands.
+    :param scope: ``"sender_code"`` (default) stops ``sender_code`` only; ``"all"`` stops every
+        sender code of the connection's ``sender_codes`` extra (the FCC's revoke-all rule, in
+        force from 2027-01-31). Templated.
+    :param opt_out_phrases: words or phrases of your own that mean "stop" in your replies.
+    :param not_opt_out_phrases: whole replies of your own that are not opt-outs (such as "no");
+        one the rules read as a certain opt-out ("stop", "remove me") is refused.
     :param hook_params: the hook's settings (``timeout``, ``max_retries``,
         ``retry_backoff_initial``, ``retry_backoff_max``, ``retry_after_max``); each overrides
         the connection extra of the same name.
-    :return: ``{"phone", "sender_code", "status": "stopped" | "not_subscribed", "response"}``
-        with the phone normalised (``12065959696``) and WhatCounts' record or ``None``; with
-        receipts on, also ``receipts`` (the task instance's receipts folder).
+    :return: ``{"phone", "sender_code", "status": "stopped" | "not_subscribed" | "not_opt_out",
+        "response"}`` with the phone normalised (``12065959696``) and WhatCounts' record or
+        ``None``; with receipts on, also ``receipts`` (the task instance's receipts folder); with
+        a ``message``, ``reply_decision`` and ``reply_reason``; with ``scope="all"``, ``scope``
+        and ``by_sender_code``.
     """
 
     template_fields: Sequence[str] = (
@@ -52,6 +66,8 @@ class StopSmsSubscriberOperator(BaseOperator):
         "whatcounts_conn_id",
         "receipts_path",
         "requested_at",
+        "message",
+        "scope",
     )
     ui_color = "#fde8e8"
 
@@ -64,6 +80,10 @@ class StopSmsSubscriberOperator(BaseOperator):
         missing_ok: bool = True,
         receipts_path: Any = None,
         requested_at: Any = None,
+        message: Any = None,
+        scope: str = "sender_code",
+        opt_out_phrases: Sequence[str] = (),
+        not_opt_out_phrases: Sequence[str] = (),
         hook_params: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
@@ -75,6 +95,9 @@ class StopSmsSubscriberOperator(BaseOperator):
         self.missing_ok = missing_ok
         self.receipts_path = receipts_path
         self.requested_at = requested_at
+        self.message = message
+        self.scope = check_untemplated_choice("scope", scope, SCOPES)
+        self.reply_classifier = reply_classifier(opt_out_phrases, not_opt_out_phrases)
 
     @cached_property
     def hook(self) -> WhatCountsHook:
@@ -85,11 +108,15 @@ class StopSmsSubscriberOperator(BaseOperator):
         from whatcounts_provider.engine import opt_out_one
         from whatcounts_provider.receipts import TaskIdentity
 
+        check_choice("scope", self.scope, SCOPES)
         return opt_out_one(
             self.hook,
             self.phone,
             self.sender_code,
             requested_at=self.requested_at,
+            message=NO_MESSAGE if self.message is None else self.message,
+            scope=self.scope,
+            classifier=self.reply_classifier,
             missing_ok=self.missing_ok,
             receipts_path=self.receipts_path,
             # Only receipts need the task's identity: without them any context will do.
@@ -115,12 +142,14 @@ class BulkStopSmsSubscriberOperator(BaseOperator):
 
     :param phones: a list of phones (an XComArg such as ``upstream.output`` keeps it a list), or
         the rendered text of a JSON array / Python list literal; all go with ``sender_code``.
-    :param rows: a list of mappings with ``phone``, ``sender_code`` (else the operator's) and an
-        optional ``requested_at``; native from an XComArg, or as JSON text.
+    :param rows: a list of mappings with ``phone``, ``sender_code`` (else the operator's), an
+        optional ``requested_at`` and an optional ``message`` (the subscriber's reply); native
+        from an XComArg, or as JSON text.
     :param source: a ``.csv`` (header row), ``.jsonl`` or ``.ndjson`` file, optionally ``.gz``:
         a local path, an fsspec URI that Airflow's ``ObjectStoragePath`` reads
         (``s3://conn_id@bucket/key``) or an ``ObjectStoragePath``. Streamed, never through XCom.
-    :param columns: the file's names for ``phone`` / ``sender_code`` / ``requested_at``.
+    :param columns: the file's names for ``phone`` / ``sender_code`` / ``requested_at`` /
+        ``message`` (a ``message`` column named here must exist).
     :param sender_code: the SMS sender code of ``phones``; the default of rows without one.
     :param whatcounts_conn_id: the Airflow connection of type ``whatcounts``.
     :param max_workers: concurrent requests (1 to 64).
@@ -132,10 +161,24 @@ class BulkStopSmsSubscriberOperator(BaseOperator):
         A retry of the task instance reads them first and does not send pairs already honoured.
     :param honour_within_business_days: the deadline (FCC: 10 business days) after
         ``requested_at``; pairs honoured later, or failing past it, count as ``late``.
+    :param scope: ``"sender_code"`` (default) stops each row's own code; ``"all"`` stops each
+        phone on every code of the connection's ``sender_codes`` extra (the FCC's revoke-all
+        rule, in force from 2027-01-31). Templated.
+    :param ambiguous: for inputs with replies (a ``message`` key or column): ``"opt_out"``
+        (default) sends an ambiguous reply as an opt-out; ``"review"`` sends nothing for it,
+        receipts it ``needs_review`` and fails the task, without spending retries, once
+        everything else is done. Replies that are not opt-outs are never sent.
+    :param opt_out_phrases: words or phrases of your own that mean "stop" in your replies.
+    :param not_opt_out_phrases: whole replies of your own that are not opt-outs (such as "no");
+        one the rules read as a certain opt-out ("stop", "remove me") is refused.
+    :param expect_not_subscribed: a run in which 20 or more pairs of one sender code were all
+        answered "not subscribed" fails, naming the code (the usual cause is a code in the wrong
+        form, which WhatCounts answers the same way); set True when that is expected.
     :param hook_params: the hook's settings, as for :class:`StopSmsSubscriberOperator`.
     :return: the bulk record: ``sender_code``, ``total``, ``stopped``, ``not_subscribed``,
         ``invalid``, ``failed``, ``duplicates``, ``by_sender_code``, ``already_done``, ``late``,
-        ``receipts``, ``retries``, ``source``, ``error`` (see docs/inputs.md).
+        ``not_opt_out``, ``ambiguous``, ``needs_review``, ``receipts``, ``retries``, ``source``,
+        ``error`` (see docs/inputs.md).
     """
 
     template_fields: Sequence[str] = (
@@ -146,6 +189,7 @@ class BulkStopSmsSubscriberOperator(BaseOperator):
         "sender_code",
         "whatcounts_conn_id",
         "receipts_path",
+        "scope",
     )
     ui_color = "#fde8e8"
 
@@ -163,6 +207,11 @@ class BulkStopSmsSubscriberOperator(BaseOperator):
         missing_ok: bool = True,
         receipts_path: Any = None,
         honour_within_business_days: int = DEFAULT_HONOUR_WITHIN_BUSINESS_DAYS,
+        scope: str = "sender_code",
+        ambiguous: str = "opt_out",
+        opt_out_phrases: Sequence[str] = (),
+        not_opt_out_phrases: Sequence[str] = (),
+        expect_not_subscribed: bool = False,
         hook_params: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
@@ -181,6 +230,11 @@ class BulkStopSmsSubscriberOperator(BaseOperator):
         self.missing_ok = missing_ok
         self.receipts_path = receipts_path
         self.honour_within_business_days = honour_within_business_days
+        self.scope = check_untemplated_choice("scope", scope, SCOPES)
+        check_choice("ambiguous", ambiguous, AMBIGUOUS_POLICIES)
+        self.ambiguous = ambiguous
+        self.reply_classifier = reply_classifier(opt_out_phrases, not_opt_out_phrases)
+        self.expect_not_subscribed = expect_not_subscribed
 
     @cached_property
     def hook(self) -> WhatCountsHook:
@@ -191,6 +245,7 @@ class BulkStopSmsSubscriberOperator(BaseOperator):
         from whatcounts_provider.engine import OptOutOptions, run_opt_outs
         from whatcounts_provider.receipts import TaskIdentity
 
+        check_choice("scope", self.scope, SCOPES)
         inputs = Inputs(
             phones=self.phones,
             rows=self.rows,
@@ -203,6 +258,10 @@ class BulkStopSmsSubscriberOperator(BaseOperator):
             max_requests_per_second=self.max_requests_per_second,
             missing_ok=self.missing_ok,
             honour_within_business_days=self.honour_within_business_days,
+            scope=self.scope,
+            ambiguous=self.ambiguous,  # type: ignore[arg-type]  # checked in __init__
+            classifier=self.reply_classifier,
+            expect_not_subscribed=self.expect_not_subscribed,
         )
         return run_opt_outs(
             self.hook,
@@ -238,6 +297,31 @@ def check_hook_params(hook_params: Mapping[str, Any] | None) -> dict[str, Any]:
             f"the hook takes {', '.join(HOOK_SETTINGS)}"
         )
     return dict(hook_params)
+
+
+def check_untemplated_choice(name: str, value: Any, choices: tuple[str, ...]) -> Any:
+    """``value``, checked now unless it is a template (then it is checked once rendered).
+
+    :raises WhatCountsConfigError: not one of ``choices``.
+    """
+    if not (isinstance(value, str) and "{{" in value):
+        check_choice(name, value, choices)
+    return value
+
+
+def reply_classifier(opt_out: Sequence[str], not_opt_out: Sequence[str]) -> ReplyClassifier | None:
+    """The reply rules with the user's own phrases, or None for the default ones.
+
+    :raises WhatCountsInputError: a phrase that is not usable text (naming it).
+    """
+    if not opt_out and not not_opt_out:
+        return None
+    from whatcounts_provider.replies import ReplyClassifier
+
+    try:
+        return ReplyClassifier(opt_out=opt_out, not_opt_out=not_opt_out)
+    except ValueError as exc:
+        raise WhatCountsInputError(f"opt_out_phrases / not_opt_out_phrases: {exc}") from exc
 
 
 def _hook(conn_id: str, hook_params: Mapping[str, Any]) -> WhatCountsHook:

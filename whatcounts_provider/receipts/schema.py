@@ -12,7 +12,7 @@ from whatcounts_provider.deadline import (
     is_late,
     parse_requested_at,
 )
-from whatcounts_provider.types import HONOURED_STATUSES, RECEIPT_STATUSES
+from whatcounts_provider.types import HONOURED_STATUSES, NO_MESSAGE, RECEIPT_STATUSES, json_safe
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -25,8 +25,13 @@ RECEIPT_KEYS: tuple[str, ...] = (
     "input",
     "phone",
     "sender_code",
+    "requested_sender_code",
+    "scope",
     "status",
     "error",
+    "message",
+    "reply_decision",
+    "reply_reason",
     "whatcounts",
     "requested_at",
     "processed_at",
@@ -43,7 +48,22 @@ RECEIPT_KEYS: tuple[str, ...] = (
 
 #: What the caller gives per input; the writer adds the time, the deadline count and the identity.
 FIELD_KEYS = frozenset(
-    {"row", "input", "phone", "sender_code", "status", "error", "whatcounts", "requested_at", "attempts"}
+    {
+        "row",
+        "input",
+        "phone",
+        "sender_code",
+        "requested_sender_code",
+        "scope",
+        "status",
+        "error",
+        "message",
+        "reply_decision",
+        "reply_reason",
+        "whatcounts",
+        "requested_at",
+        "attempts",
+    }
 )
 _REQUIRED_FIELD_KEYS = frozenset({"row", "input", "status"})
 
@@ -58,13 +78,19 @@ def outcome_fields(outcome: StopOutcome) -> dict[str, Any] | None:
     if outcome.status == "already_done":
         return None
     row = outcome.row
+    reply = row.reply
     return {
         "row": row.row,
         "input": row.input,
         "phone": outcome.phone,
         "sender_code": outcome.sender_code,
+        "requested_sender_code": json_safe(row.sender_code),
+        "scope": row.scope,
         "status": outcome.status,
         "error": outcome.error,
+        "message": None if row.message is NO_MESSAGE else json_safe(row.message),
+        "reply_decision": None if reply is None else reply.decision,
+        "reply_reason": None if reply is None else reply.reason,
         "whatcounts": outcome.response,
         "requested_at": row.requested_at,
         "attempts": outcome.attempts,
@@ -97,8 +123,13 @@ def build_receipt(
         "input": fields["input"],
         "phone": fields.get("phone"),
         "sender_code": fields.get("sender_code"),
+        "requested_sender_code": fields.get("requested_sender_code"),
+        "scope": fields.get("scope"),
         "status": status,
         "error": fields.get("error"),
+        "message": fields.get("message"),
+        "reply_decision": fields.get("reply_decision"),
+        "reply_reason": fields.get("reply_reason"),
         "whatcounts": fields.get("whatcounts"),
         "requested_at": None if requested_at is None else iso(requested_at),
         "processed_at": iso(processed_at),
