@@ -1,14 +1,21 @@
 """
 ### Stop SMS for every STOP reply in an inbound-replies file
 
-Runs whenever the inbound SMS replies file (the asset `STOP_REPLIES`) is updated:
+Runs whenever the inbound SMS replies file (the asset `STOP_REPLIES`) is updated. One bulk task,
+`stop_sms`, reads the file (`source=`, streamed: only its location is in the DAG):
 
-1. `select_opt_outs` keeps the replies that are opt-out keywords (STOP, UNSUBSCRIBE, ...), skips
-   the rest ("thanks", HELP, questions) and writes them to a file; only its location goes
-   through XCom.
-2. `stop_sms` opts every one of them out of the sender code it replied to, in one bulk task
-   (`source=`), with the reply's time as `requested_at`: each phone gets a receipt with the
-   business days it took, and the task warns when one is past the 10-business-day deadline.
+- every reply in the `message` column is classified (see docs/replies.md): "STOP", "Revoke",
+  "remove me from this list", "no más mensajes" are opt-outs; "thanks", HELP, START and questions
+  are not, and are receipted `not_opt_out` without a request; an ambiguous reply ("when does the
+  sale end?") is sent as an opt-out, since honouring one too many costs far less than one too few
+  (`ambiguous="review"` holds those for a person instead);
+- each opt-out is stopped on the sender code it replied to (`scope="sender_code"`), with the
+  reply's time as `requested_at`: each reply gets a receipt with the business days it took, and
+  the task warns when one is past the 10-business-day deadline.
+
+From 2027-01-31 (the FCC's revoke-all rule) a STOP to one of your programs must stop all of them:
+list every sender code of the account in the connection's `sender_codes` extra and set
+`scope="all"`.
 
 Something must say the file was updated: the producer DAG `whatcounts_land_stop_replies` (a task
 with `outlets=[STOP_REPLIES]`), or an asset event from outside Airflow
@@ -19,10 +26,7 @@ files and receipts live. Uses the `whatcounts_default` connection.
 
 from __future__ import annotations
 
-import csv
-import io
 import os
-import re
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -41,10 +45,6 @@ except ImportError:  # Airflow 2.11
 STORAGE = os.environ.get("WHATCOUNTS_EXAMPLE_STORAGE", "file:///tmp/whatcounts_example").rstrip("/")
 STOP_REPLIES = Asset(f"{STORAGE}/inbound/stop_replies.csv")
 SAMPLE_REPLIES = Path(__file__).resolve().parent / "data" / "stop_replies.csv"
-
-# The CTIA standard opt-out keywords: US carriers require an SMS program to honour any of
-# them, in any letter case, as a request to stop. (HELP is a CTIA keyword too, but not an opt-out.)
-OPT_OUT_KEYWORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
 
 with DAG(
     dag_id="whatcounts_land_stop_replies",
@@ -72,29 +72,14 @@ with DAG(
     tags=["whatcounts", "example"],
     doc_md=__doc__,
 ):
-
-    @task(show_return_value_in_logs=False)
-    def select_opt_outs(run_id: str) -> str:
-        """Write the replies that are opt-out keywords to a CSV file; return its location."""
-        kept = io.StringIO()
-        writer = csv.writer(kept)
-        writer.writerow(["phone", "sender_code", "received_at"])
-        replies = ObjectStoragePath(STOP_REPLIES.uri)
-        with replies.open("r", newline="", encoding="utf-8") as handle:
-            # Line by line: Airflow 2.11's file wrapper cannot be iterated directly.
-            for row in csv.DictReader(iter(handle.readline, "")):
-                if row["message"].strip().upper() in OPT_OUT_KEYWORDS:
-                    writer.writerow([row["phone"], row["sender_code"], row["received_at"]])
-        name = re.sub(r"[^\w.-]", "_", run_id)
-        target = ObjectStoragePath(f"{STORAGE}/opt_outs/{name}.csv")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(kept.getvalue(), encoding="utf-8")
-        return str(target)
-
     BulkStopSmsSubscriberOperator(
         task_id="stop_sms",
-        source=select_opt_outs(),
-        columns={"requested_at": "received_at"},
+        source=STOP_REPLIES.uri,
+        # Naming the message column makes it required: a renamed column fails the task instead
+        # of sending every row, replies that are not opt-outs included.
+        columns={"message": "message", "requested_at": "received_at"},
+        # "all" once the connection lists the account's sender_codes (revoke-all, 2027-01-31).
+        scope="sender_code",
         receipts_path=f"{STORAGE}/receipts",
         retries=2,
     )

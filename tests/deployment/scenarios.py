@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from whatcounts_provider.phone import mask_phone, normalize_phone
 from whatcounts_provider.receipts import iter_receipts
+from whatcounts_provider.replies import classify_reply
 from whatcounts_provider.testing.series import phone_series
 
 from .stage import REPO, Stage
@@ -23,8 +24,6 @@ PIPELINE = "whatcounts_stop_sms_from_pipeline"
 CHUNK_TASK = "stop_sms_chunk"
 MERGE_TASK = "merge_reports"
 REPLIES_CSV = REPO / "example_dags" / "data" / "stop_replies.csv"
-# The CTIA opt-out keywords the pipeline example honours (HELP and chatter are not opt-outs).
-OPT_OUT_KEYWORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"}
 #: Bounds for waits: generous for a 2-core machine shared with other work; a healthy run takes
 #: a fraction of them, and a hung one fails with the logs instead of hanging the suite.
 RUN_TIMEOUT = 900.0
@@ -153,7 +152,10 @@ def opt_out_pairs() -> tuple[set[tuple[str, str]], set[tuple[str, str]], set[str
         for row in csv.DictReader(replies):
             pair = (row["sender_code"].strip(), normalize_phone(row["phone"]))
             raw.add(row["phone"].strip())
-            (opt_outs if row["message"].strip().upper() in OPT_OUT_KEYWORDS else others).add(pair)
+            # What the pipeline sends: every reply but those that are not opt-outs (ambiguous
+            # ones are sent by default). tests/replies checks the decisions themselves.
+            sent = classify_reply(row["message"]).decision != "not_opt_out"
+            (opt_outs if sent else others).add(pair)
     return opt_outs, others - opt_outs, raw
 
 

@@ -48,7 +48,7 @@ def test_example_dags_import_without_errors_or_deprecations(loaded):
     ("dag_id", "tasks"),
     [
         (MANUAL, {"stop_sms"}),
-        (PIPELINE, {"select_opt_outs", "stop_sms"}),
+        (PIPELINE, {"stop_sms"}),
         (PRODUCER, {"land_replies"}),
         (BULK, {"write_chunks", "stop_sms_chunk", "merge_reports"}),
     ],

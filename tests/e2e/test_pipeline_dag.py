@@ -1,5 +1,6 @@
-"""The asset-driven pipeline: the producer DAG lands the replies file, the pipeline DAG opts out
-every STOP reply under its own sender code in one bulk task, with receipts as evidence."""
+"""The asset-driven pipeline: the producer DAG lands the replies file, the pipeline DAG reads its
+replies in one bulk task, opts out every one a reasonable person reads as STOP under its own
+sender code, and receipts every reply, opt-out or not, as evidence."""
 
 from __future__ import annotations
 
@@ -22,16 +23,47 @@ from whatcounts_provider.receipts import iter_receipts
 PRODUCER = "whatcounts_land_stop_replies"
 PIPELINE = "whatcounts_stop_sms_from_pipeline"
 REPLIES_CSV = EXAMPLE_DAGS / "data" / "stop_replies.csv"
-# Written out again (not imported from the DAG) so a change to the DAG's keywords shows up here.
-CTIA_OPT_OUT = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit"}
+# What each reply of the sample file is, decided here by hand (not by the classifier under test).
+DECISIONS = {
+    **dict.fromkeys(
+        ["STOP", "stop", " Stop ", "UNSUBSCRIBE", "StopAll", "cancel", "End", "QUIT", "Revoke", "opt out"],
+        "opt_out",
+    ),
+    **dict.fromkeys(
+        [
+            "Stop texting me",
+            "remove me from this list",
+            "no más mensajes",
+            "STOP 🛑",
+            "BAJA",
+            "Please take me off your list",
+        ],
+        "opt_out",
+    ),
+    "when does the sale end?": "ambiguous",
+    "don't cancel my order, I still want it": "ambiguous",
+    **dict.fromkeys(
+        ["thanks!", "HELP", "What time do you open on Saturday?", "START", "gracias", "See you at 5", "INFO"],
+        "not_opt_out",
+    ),
+}
 
 
 class Reply(NamedTuple):
     raw: str  # the phone as the file has it
     phone: str  # normalised, as the emulator and the receipts see it
     sender_code: str
-    opt_out: bool
+    message: str
     received_at: datetime
+
+    @property
+    def decision(self) -> str:
+        return DECISIONS[self.message]
+
+    @property
+    def opt_out(self) -> bool:
+        """Sent: an opt-out, or an ambiguous reply (sent as one by default)."""
+        return self.decision != "not_opt_out"
 
 
 def replies() -> list[Reply]:
@@ -41,7 +73,7 @@ def replies() -> list[Reply]:
                 row["phone"],
                 normalize_phone(row["phone"]),
                 row["sender_code"],
-                row["message"].strip().lower() in CTIA_OPT_OUT,
+                row["message"],
                 datetime.fromisoformat(row["received_at"].replace("Z", "+00:00")),
             )
             for row in csv.DictReader(file)
@@ -72,30 +104,25 @@ def test_the_asset_uri_is_the_configured_storage_not_the_dag_files_location(exam
     assert str(EXAMPLE_DAGS) not in uri
 
 
-def test_the_pipeline_stops_the_replies_in_one_bulk_task_over_a_file(example_dags, example_storage):
+def test_the_pipeline_reads_the_replies_file_in_one_bulk_task_without_a_keyword_filter(
+    example_dags, example_storage
+):
     dag = example_dags.dags[PIPELINE]
-    assert set(dag.task_dict) == {"select_opt_outs", "stop_sms"}
+    assert set(dag.task_dict) == {"stop_sms"}, "no hand-written filter task: the operator classifies"
     stop_sms = dag.get_task("stop_sms")
     assert isinstance(stop_sms, BulkStopSmsSubscriberOperator), "one bulk task, not one mapped task per reply"
-    assert stop_sms.upstream_task_ids == {"select_opt_outs"}
-    assert stop_sms.phones is None, "only the file's location passes through XCom"
-    assert stop_sms.rows is None
-    assert stop_sms.columns == {"requested_at": "received_at"}
+    assert stop_sms.source == f"{example_storage}/inbound/stop_replies.csv"
+    assert (stop_sms.phones, stop_sms.rows) == (None, None), "only the file's location is in the DAG"
+    assert stop_sms.columns == {"message": "message", "requested_at": "received_at"}
+    assert stop_sms.scope == "sender_code"
+    assert stop_sms.ambiguous == "opt_out"
     assert stop_sms.receipts_path == f"{example_storage}/receipts"
     assert stop_sms.retries == 2
-    assert dag.get_task("select_opt_outs").show_return_value_in_logs is False
 
 
-def test_select_opt_outs_keeps_only_the_opt_out_replies(example_dags):
-    example_dags.dags[PRODUCER].get_task("land_replies").python_callable()
-    location = example_dags.dags[PIPELINE].get_task("select_opt_outs").python_callable(run_id="manual__x:1")
-    with Path(urlparse(location).path).open(newline="", encoding="utf-8") as file:
-        rows = list(csv.DictReader(file))
-    expected = [reply for reply in replies() if reply.opt_out]
-    assert len(expected) == 9, "stop_replies.csv changed: update this test"
-    assert [
-        (normalize_phone(row["phone"]), row["sender_code"], parse(row["received_at"])) for row in rows
-    ] == [(reply.phone, reply.sender_code, reply.received_at) for reply in expected]
+def test_the_sample_file_holds_every_kind_of_reply():
+    counts = Counter(reply.decision for reply in replies())
+    assert counts == {"opt_out": 17, "ambiguous": 2, "not_opt_out": 7}, "stop_replies.csv changed"
 
 
 @pytest.mark.e2e
@@ -106,7 +133,8 @@ def test_the_producer_lands_the_file_and_the_pipeline_stops_every_opt_out(
     all_replies = replies()
     opt_outs = [reply for reply in all_replies if reply.opt_out]
     others = [reply for reply in all_replies if not reply.opt_out]
-    never_subscribed = opt_outs[-1]  # replied STOP, but WhatCounts has no subscription for it
+    # Replied STOP, but WhatCounts has no subscription for it.
+    never_subscribed = next(r for r in opt_outs if (r.message, r.sender_code) == ("STOP", "88555"))
     for reply in all_replies:
         if reply != never_subscribed:
             emulator.subscribe(reply.sender_code, [reply.phone])
@@ -127,7 +155,7 @@ def test_the_producer_lands_the_file_and_the_pipeline_stops_every_opt_out(
     run = example_dags.dags[PIPELINE].test()
 
     assert run.state == DagRunState.SUCCESS
-    assert task_states(run) == {"select_opt_outs": {"success"}, "stop_sms": {"success"}}
+    assert task_states(run) == {"stop_sms": {"success"}}
     for reply in opt_outs:
         assert emulator.state.post_count(reply.sender_code, reply.phone) == 1, reply
         assert emulator.state.is_stopped(reply.sender_code, reply.phone) is (reply != never_subscribed)
@@ -135,22 +163,34 @@ def test_the_producer_lands_the_file_and_the_pipeline_stops_every_opt_out(
         assert emulator.state.post_count(reply.sender_code, reply.phone) == 0, reply
         assert emulator.state.is_subscribed(reply.sender_code, reply.phone), reply
     record = return_values(run, "stop_sms")[-1]
-    assert (record["total"], record["stopped"]) == (len(opt_outs), len(opt_outs) - 1)
-    assert record["not_subscribed"] == [{"phone": never_subscribed.phone, "sender_code": "88555"}]
+    assert (record["total"], record["stopped"]) == (len(all_replies), len(opt_outs) - 1)
+    assert (record["not_opt_out"], record["ambiguous"], record["needs_review"]) == (len(others), 2, [])
+    assert record["not_subscribed"] == [
+        {"phone": never_subscribed.phone, "sender_code": never_subscribed.sender_code}
+    ]
+    stopped_per_code = Counter(reply.sender_code for reply in opt_outs if reply != never_subscribed)
     assert record["by_sender_code"] == {
-        "2065551212": {"stopped": 5, "not_subscribed": 0, "failed": 0},
-        "88555": {"stopped": 3, "not_subscribed": 1, "failed": 0},
+        code: {
+            "stopped": stopped_per_code[code],
+            "not_subscribed": int(code == never_subscribed.sender_code),
+            "failed": 0,
+        }
+        for code in ("2065551212", "88555")
     }
     # The replies are from March: every honoured one is past the 10-business-day deadline.
     assert record["late"] == len(opt_outs)
 
     receipts = [r for r in iter_receipts(record["receipts"]) if r["run_id"] == run.run_id]
-    assert Counter((r["phone"], r["sender_code"]) for r in receipts) == Counter(
-        (reply.phone, reply.sender_code) for reply in opt_outs
-    )
+    assert len(receipts) == len(all_replies), "every reply, opt-out or not, has its receipt"
     by_phone = {r["phone"]: r for r in receipts}
-    for reply in opt_outs:
+    for reply in all_replies:
         receipt = by_phone[reply.phone]
+        assert (receipt["message"], receipt["reply_decision"]) == (reply.message, reply.decision)
+        assert receipt["reply_reason"]
+        assert (receipt["scope"], receipt["requested_sender_code"]) == ("sender_code", reply.sender_code)
+        if not reply.opt_out:
+            assert (receipt["status"], receipt["whatcounts"]) == ("not_opt_out", None)
+            continue
         assert receipt["status"] == ("not_subscribed" if reply == never_subscribed else "stopped")
         assert parse(receipt["requested_at"]) == reply.received_at
         processed = parse(receipt["processed_at"]).astimezone(timezone.utc).date()
