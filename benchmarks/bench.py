@@ -14,6 +14,8 @@ Sections (to add one, write a module with a ``Section`` and list it in SECTIONS 
   memory    peak RSS growth of a bulk run over 100,000 phones, in a fresh process
   source    a 1,000,000-row CSV through the bulk operator's source= (time, peak RSS growth)
   codes     10,000 rows= over 50 sender codes vs the same phones under one code
+  messages  the 1,000,000-row source with a message column vs the same file without one
+  replies   classify_reply's throughput on one core (a realistic mix, distinct texts, user phrases)
   receipts  the bulk operator with receipts off vs to a local folder vs to S3 (moto on loopback)
   resume    a run SIGKILLed halfway, then its next try: requests vs the ideal, time vs a full run
 
@@ -41,7 +43,9 @@ import bulk_inputs
 import dag_runs
 import hook_calls
 import memory
+import message_column
 import receipts_resume
+import replies
 from _harness import (
     QUICK,
     ROOT,
@@ -61,6 +65,8 @@ SECTIONS = [
     memory.SECTION,
     bulk_inputs.SOURCE,
     bulk_inputs.CODES_SECTION,
+    message_column.SECTION,
+    replies.CLASSIFIER,
     receipts_resume.RECEIPTS,
     receipts_resume.RESUME,
 ]

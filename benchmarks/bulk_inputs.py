@@ -71,7 +71,16 @@ def child(csv_path: str, mode: str, workers: int) -> dict[str, Any]:
     start = time.perf_counter()
     record = op.execute(context)
     elapsed = time.perf_counter() - start
-    keys = ("total", "stopped", "already_done", "duplicates", "invalid", "failed", "not_subscribed")
+    keys = (
+        "total",
+        "stopped",
+        "already_done",
+        "duplicates",
+        "invalid",
+        "failed",
+        "not_subscribed",
+        "not_opt_out",
+    )
     counts = {key: record[key] if isinstance(record[key], int) else len(record[key]) for key in keys}
     return {"elapsed": elapsed, "baseline": baseline, "peak": rss_kb("VmHWM:"), "counts": counts}
 
