@@ -27,7 +27,9 @@ from whatcounts_provider.hooks.whatcounts import WhatCountsHook
 
 DIST = "airflow-provider-whatcounts"
 HOOK_CLASS = "whatcounts_provider.hooks.whatcounts.WhatCountsHook"
-EXTRAS = ("api_version", "timeout", "max_retries", "default_region", "verify", "api_key")
+EXTRAS = ("api_version", "timeout", "max_retries", "default_region", "verify", "api_key", "sender_codes")
+#: Extras without a default: the form starts them empty.
+NO_DEFAULT = ("api_key", "sender_codes")
 RELABELING = {"host": "Site URL", "login": "Realm", "password": "API password"}
 HIDDEN = ["schema", "port", "extra"]
 # 2.11 keeps Extra visible: its connection_form.js needs the Extra editor for the Test button.
@@ -112,11 +114,17 @@ def test_declared_modules_and_hook_class_import():
 
 # (field, valid values, invalid values) for the form's declared JSON schema of each extra
 FORM_VALUES = {
-    "api_version": (["v1", "v2", None], ["1", "version1", 1]),
-    "timeout": ([30, 0.5, None], [0, -1, "30"]),
-    "max_retries": ([0, 5, None], [-1, 2.5, "5"]),
-    "default_region": (["US", "gb", None], ["USA", "1", ""]),
-    "verify": (["true", "false", "/etc/ssl/ca.pem", None], [True, 1]),
+    "api_version": (["v1", "v2", "V12", None], ["1", "version1", "version2", 1]),
+    # Required in Airflow 3.3's form: what its number input drops (letters) leaves the field
+    # empty, and an empty required field refuses the Save ("This field is required").
+    "timeout": ([30, 0.5], [0, -1, "30", None]),
+    "max_retries": ([0, 5], [-1, 2.5, "5", None]),
+    "default_region": (["US", "gb", None], ["USA", "AUT", "1", ""]),
+    "verify": (["true", "FALSE", "no", "/etc/ssl/ca.pem", "ca.pem", None], [True, 1, "maybe", "yes please"]),
+    "sender_codes": (
+        ["12345", "12345, 67890", "12345\n67890", '["12345", "67890"]', None],
+        ["123-45", "12345; 67890", "a" * 21, ["12345"]],
+    ),
 }
 
 
@@ -237,8 +245,22 @@ def test_field_behaviour_hides_and_relabels_the_standard_fields():
     assert behaviour["placeholders"]["extra__whatcounts__timeout"] == "30"
 
 
+def test_no_text_field_declares_a_max_length():
+    """Airflow 3.3's inputs stop typing at maxLength: a cut value is another value, saved silently."""
+    for name, spec in connection_type()["conn-fields"].items():
+        assert "maxLength" not in spec["schema"], name
+
+
+def test_the_sender_codes_field_names_the_revoke_all_rule_and_its_date():
+    spec = connection_type()["conn-fields"]["sender_codes"]
+    assert spec["label"] == "Sender codes (revoke-all)"
+    assert "revoke-all" in spec["description"]
+    assert "2027-01-31" in spec["description"]
+    assert 'scope="all"' in spec["description"]
+
+
 @NO_FORM_IN_PROVIDERS_MANAGER
-def test_connection_form_has_the_six_extras():
+def test_connection_form_has_the_seven_extras():
     form_widgets = providers_manager().connection_form_widgets
     widgets = {name: widget for name, widget in form_widgets.items() if widget.package_name == DIST}
     assert sorted(widgets) == sorted(f"extra__whatcounts__{name}" for name in EXTRAS)
@@ -252,7 +274,7 @@ def test_every_extra_has_a_label_help_text_and_visible_default():
         assert spec["label"], name
         assert spec["description"], name
         default = spec["schema"].get("default")
-        if name != "api_key":
+        if name not in NO_DEFAULT:
             assert default is not None, f"{name}: 3.3 shows no placeholders for extras, only values"
             assert str(default) in spec["description"], f"{name}: the help text names the default"
             jsonschema.validate(default, spec["schema"])
@@ -281,6 +303,7 @@ def test_connection_form_widgets_on_airflow_2():
     assert help_texts == {name: field["description"] for name, field in declared.items()}
     assert widgets.pop("api_key").field_class is PasswordField
     assert all(field.field_class is StringField for field in widgets.values())
+    assert widgets["sender_codes"].kwargs["widget"].__class__.__name__ == "ListAsTextInput"
 
 
 def test_hook_class_attributes():
@@ -356,15 +379,16 @@ def test_airflow_2_form_checks_each_extra_against_its_schema_on_save():
     declared = connection_type()["conn-fields"]
 
     def check(name: str, value: str) -> None:
-        (validator,) = widgets[name].kwargs["validators"]
+        _, validator = widgets[name].kwargs["validators"]  # the Extra box check, then the schema's
         validator(None, type("Field", (), {"data": value})())
 
     accepted = [("api_version", "v1"), ("timeout", "0.5"), ("max_retries", "20"), ("default_region", "gb")]
-    accepted += [("verify", "/etc/ssl/ca.pem"), ("max_retries", "")]
+    accepted += [("verify", "/etc/ssl/ca.pem"), ("max_retries", ""), ("sender_codes", "12345, 67890")]
     for name, value in accepted:
         check(name, value)
     refused = [("api_version", "1"), ("timeout", "0"), ("timeout", "soon"), ("max_retries", "21")]
-    refused += [("max_retries", "2.5"), ("default_region", "USA")]
+    refused += [("max_retries", "2.5"), ("default_region", "USA"), ("verify", "maybe")]
+    refused += [("api_version", "version2"), ("sender_codes", "123-45")]
     for name, value in refused:
         with pytest.raises(ValidationError, match=re.escape(declared[name]["description"])):
             check(name, value)

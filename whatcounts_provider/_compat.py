@@ -113,6 +113,21 @@ else:
 
     BaseHook = _task_sdk_base_hook() if AIRFLOW_V_3_0_PLUS and not AIRFLOW_V_3_1_PLUS else find("BaseHook")
 
+
+def stored_connection_extras(pk: Any) -> dict[str, Any]:
+    """The extras of connection ``pk`` as stored in the metadata database ({} when there is none).
+
+    Only Airflow 2.11's webserver needs this (its Edit form), where ``airflow.models`` holds the
+    database model; the import is deferred so that nothing else loads it.
+    """
+    from airflow.models import Connection as StoredConnection
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        conn = session.get(StoredConnection, int(pk))  # noqa: AIR311
+        return dict(conn.extra_dejson) if conn is not None else {}
+
+
 __all__ = [
     "AIRFLOW_V_3_0_PLUS",
     "AIRFLOW_V_3_1_PLUS",
@@ -130,4 +145,5 @@ __all__ = [
     "find",
     "get_current_context",
     "mask_secret",
+    "stored_connection_extras",
 ]

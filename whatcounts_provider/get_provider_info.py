@@ -20,27 +20,44 @@ DEFAULT_CONN_ID = "whatcounts_default"
 # Airflow >= 3.2 builds the connection form from these declarations without importing the
 # hook: "label" becomes the field title, "description" its help text and schema["default"] the
 # value the field starts with (3.3 shows no placeholders for extras, so a prefilled default is
-# the only way to show it). The UI enforces what its widgets can: minimum/maximum on number
-# fields, minLength/maxLength on text; the hook validates everything else and reports every
-# invalid field at once, by these labels. The 2.11 form is derived from the same data
-# (whatcounts_provider.hooks._form).
+# the only way to show it). What Airflow 3.3.2's form enforces, as driven in Chromium
+# (tests/browser): minimum/maximum on number fields (clamped when leaving the field), maxLength
+# (typing stops), and a value for a field whose type has no "null" ("This field is required",
+# Save disabled). Its number inputs drop letters, so the number fields are declared without
+# "null": a non-number leaves the field empty, and the form refuses it instead of saving null.
+# It does not pass "pattern" to its inputs: a text that breaks a pattern is saved. No maxLength
+# is declared: a cut value is a different value saved without a word ("version2" became "vers",
+# "AUT" (Austria) "AU" (Australia)). The patterns are still declared: Airflow 2.11's form
+# refuses a Save against them (whatcounts_provider.hooks._form), API clients may check them,
+# and they document the accepted text. The hook validates everything and reports every invalid
+# field at once, by these labels.
+_SENDER_CODE = r"""["']?[A-Za-z0-9]{1,20}["']?"""
+#: Sender codes separated by commas or whitespace, optionally as a JSON list's text.
+SENDER_CODES_PATTERN = rf"^\s*\[?[\s,]*({_SENDER_CODE}([\s,]+{_SENDER_CODE})*)?[\s,]*\]?\s*$"
+#: true/false (and 1/0, yes/no, on/off), any case, or a path: the text has a / or \\, or ends in
+#: .pem, .crt or .cer. Whether the file exists is for the hook to check, on the workers.
+VERIFY_PATTERN = (
+    r"^\s*([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|[Yy][Ee][Ss]|[Nn][Oo]|[Oo][Nn]|[Oo][Ff][Ff]|1|0"
+    r"|.*[/\\].*|.*\.([Pp][Ee][Mm]|[Cc][Rr][Tt]|[Cc][Ee][Rr]))\s*$"
+)
+
 CONN_FIELDS: dict[str, dict[str, Any]] = {
     "api_version": {
         "label": "API version",
         "schema": {
             "type": ["string", "null"],
-            "pattern": "^v[0-9]+$",
+            "pattern": "^\\s*[Vv][0-9]+\\s*$",
             "minLength": 2,
-            "maxLength": 4,
             "default": DEFAULT_API_VERSION,
         },
         "description": (
-            f"WhatCounts REST API version, sent in the Accept header: {DEFAULT_API_VERSION} (the default)."
+            f"WhatCounts REST API version, v and a number, sent in the Accept header: "
+            f"{DEFAULT_API_VERSION} (the default)."
         ),
     },
     "timeout": {
         "label": "Read timeout (seconds)",
-        "schema": {"type": ["number", "null"], "exclusiveMinimum": 0, "default": DEFAULT_READ_TIMEOUT},
+        "schema": {"type": ["number"], "exclusiveMinimum": 0, "default": DEFAULT_READ_TIMEOUT},
         "description": (
             f"Seconds to wait for each answer, more than 0. Default: {DEFAULT_READ_TIMEOUT:g} "
             f"(connecting: {DEFAULT_CONNECT_TIMEOUT:g})."
@@ -48,7 +65,7 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
     },
     "max_retries": {
         "label": "Max retries",
-        "schema": {"type": ["integer", "null"], "minimum": 0, "maximum": 20, "default": DEFAULT_MAX_RETRIES},
+        "schema": {"type": ["integer"], "minimum": 0, "maximum": 20, "default": DEFAULT_MAX_RETRIES},
         "description": (
             f"Retries of transient failures (timeouts, 429, 5xx), 0 to 20. Default: {DEFAULT_MAX_RETRIES}."
         ),
@@ -57,9 +74,8 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
         "label": "Default phone region",
         "schema": {
             "type": ["string", "null"],
-            "pattern": "^[A-Za-z]{2}$",
+            "pattern": "^\\s*[A-Za-z]{2}\\s*$",
             "minLength": 2,
-            "maxLength": 2,
             "default": DEFAULT_REGION,
         },
         "description": (
@@ -69,7 +85,11 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
     },
     "verify": {
         "label": "TLS verification",
-        "schema": {"type": ["string", "null"], "default": str(DEFAULT_VERIFY).lower()},
+        "schema": {
+            "type": ["string", "null"],
+            "pattern": VERIFY_PATTERN,
+            "default": str(DEFAULT_VERIFY).lower(),
+        },
         "description": "true (the default), false, or the path of a CA bundle file on the workers.",
     },
     "api_key": {
@@ -79,6 +99,15 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
             "Only for a WhatCounts API Client other than the default one: "
             "apiClientName:apiClientAuth (or its Base64 form), sent as the x-api-key header "
             "in addition to the realm and API password."
+        ),
+    },
+    "sender_codes": {
+        "label": "Sender codes (revoke-all)",
+        "schema": {"type": ["string", "null"], "pattern": SENDER_CODES_PATTERN},
+        "description": (
+            'Every SMS sender code of this account, comma-separated. Operators with scope="all" '
+            "stop a phone on all of them: under the FCC's revoke-all rule (from 2027-01-31) a STOP "
+            "to one program stops them all."
         ),
     },
 }
@@ -105,6 +134,7 @@ UI_FIELD_BEHAVIOUR: dict[str, Any] = {
         "password": "the realm's API password",
         **{name: str(default_of(name)) for name in CONN_FIELDS if default_of(name) is not None},
         "api_key": "apiClientName:apiClientAuth",
+        "sender_codes": "12345, 67890",
     },
 }
 

@@ -74,6 +74,19 @@ def stage_emulator() -> Iterator[WhatCountsEmulator]:
         yield stage_emulator
 
 
+#: The API Client the ``api_client_emulator`` requires (``apiClientName:apiClientAuth``).
+API_CLIENT = "reporting-client:browser-auth-part"
+
+
+@pytest.fixture(scope="session")
+def api_client_emulator() -> Iterator[WhatCountsEmulator]:
+    """An emulator that requires the API client ``API_CLIENT``'s key beside Basic auth."""
+    from whatcounts_provider.testing.emulator import WhatCountsEmulator
+
+    with WhatCountsEmulator(api_key=API_CLIENT) as emulator:
+        yield emulator
+
+
 @pytest.fixture(scope="session")
 def airflow(
     tmp_path_factory: pytest.TempPathFactory, chromium_path: str, stage_emulator: WhatCountsEmulator

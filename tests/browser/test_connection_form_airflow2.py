@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from ._api import click_test, fill, help_of, label_of, open_add_form, save
 from .conftest import requires_airflow, screenshot
-
-if TYPE_CHECKING:
-    from ._servers import AirflowServer
 
 pytestmark = [pytest.mark.browser, requires_airflow(2)]
 
@@ -26,42 +23,8 @@ EXTRAS = {  # label, help text (start), placeholder
         "Only for a WhatCounts API Client",
         "apiClientName:apiClientAuth",
     ),
+    "sender_codes": ("Sender codes (revoke-all)", "Every SMS sender code of this account", "12345, 67890"),
 }
-
-
-def open_add_form(page: Any, airflow: AirflowServer) -> Any:
-    page.goto(f"{airflow.url}/connection/add")
-    offered = page.locator("#conn_type option").all_inner_texts()
-    assert "WhatCounts" in offered
-    page.select_option("#conn_type", label="WhatCounts")
-    return page.locator("form#model_form")
-
-
-def label_of(form: Any, field_id: str) -> str:
-    return str(form.locator(f"label[for='{field_id}']").inner_text()).strip()
-
-
-def fill(form: Any, conn_id: str, host: str, login: str, password: str, **extras: str) -> None:
-    form.locator("#conn_id").fill(conn_id)
-    form.locator("#host").fill(host)
-    form.locator("#login").fill(login)
-    form.locator("#password").fill(password)
-    for name, value in extras.items():
-        form.locator(f"#extra__whatcounts__{name}").fill(value)
-
-
-def click_test(page: Any) -> str:
-    """Press Test and return the alert the page shows (success or error)."""
-    with page.expect_response(lambda r: r.url.endswith("/api/v1/connections/test")) as answer:
-        page.locator("#test-connection").click()
-    assert answer.value.status == 200, answer.value.text()
-    alert = page.locator(".container .row .alert").first
-    alert.wait_for()
-    page.wait_for_function(
-        "([el, text]) => el.textContent.includes(text)",
-        arg=[alert.element_handle(), answer.value.json()["message"]],
-    )
-    return str(alert.inner_text())
 
 
 def test_whatcounts_form_shows_labels_placeholders_help_and_hides_schema_port(page, airflow):
@@ -113,6 +76,7 @@ def test_scheme_less_site_url_on_plain_http_is_diagnosed(page, airflow, stage_em
     assert f"https://127.0.0.1:{stage_emulator.port} answered in plain HTTP, not TLS" in message
     assert f"write http://127.0.0.1:{stage_emulator.port}" in message
     assert "CA bundle" not in message
+    assert message.endswith("(plain http:// is allowed only for loopback)"), "no attempt count dangles"
     page.evaluate("window.scrollTo(0, 0)")  # the alert is at the top of the page
     screenshot(page, "connection-test-plain-http-airflow-2.png")
 
@@ -161,26 +125,39 @@ def test_save_edit_and_test_on_the_edit_page(page, airflow, stage_emulator):
     assert saved["password"] == password, "saving the Edit page keeps the password"
 
 
-def test_save_refuses_extras_outside_their_schema_and_marks_them(page, airflow, stage_emulator):
-    """Save is refused and the two bad fields get an error box under their help text.
+def test_save_refuses_extras_outside_their_schema_and_says_why_in_the_help_text(
+    page, airflow, stage_emulator
+):
+    """Save is refused, the bad fields get a red box, and their help text says why.
 
-    Airflow 2.11's connection_form.js then overwrites the text of every alert on the page with
-    its generic "Fields that are currently populated..." warning, our message included: the
-    box marks the field, its help text says what is expected, Test lists the problems by label.
+    Airflow 2.11's connection_form.js overwrites the text of every alert on the page with its
+    generic "Fields that are currently populated..." warning, the red boxes included: so the
+    reason is the field's help text, which the script leaves alone.
     """
     form = open_add_form(page, airflow)
     state = stage_emulator.state
     fill(form, "whatcounts_bad", stage_emulator.url, state.realm, state.password,
-         max_retries="99", default_region="USA")  # fmt: skip
-    page.get_by_role("button", name="Save").click()
-    page.locator("form#model_form .alert-danger").first.wait_for()
+         max_retries="99", default_region="USA", api_version="version2", verify="maybe",
+         sender_codes="12345, 678-90")  # fmt: skip
+    save(page, refused=True)
 
     def errors_in_row_of(name: str) -> int:
         row = page.locator("tr", has=page.locator(f"#extra__whatcounts__{name}"))
         return int(row.locator(".alert-danger").count())
 
-    assert errors_in_row_of("max_retries") == 1
-    assert errors_in_row_of("default_region") == 1
+    for name in ("max_retries", "default_region", "api_version", "verify", "sender_codes"):
+        assert errors_in_row_of(name) == 1, name
+        assert help_of(form, f"extra__whatcounts__{name}").startswith("Not saved: not a valid value. "), name
     assert errors_in_row_of("timeout") == 0
+    assert help_of(form, "extra__whatcounts__timeout").startswith("Seconds to wait for each answer")
     assert "whatcounts_bad" not in airflow.cli("connections", "list", "-o", "plain")
-    assert "Max retries (extra 'max_retries')" in click_test(page)
+    page.evaluate("window.scrollTo(0, 0)")
+    screenshot(page, "connection-save-refused-airflow-2.png", full_page=True)
+    # The typed password is not sent back to the page, and its help text says so.
+    assert form.locator("#password").input_value() == ""
+    assert "Type it again" in help_of(form, "password")
+    form.locator("#password").fill(state.password)
+    message = click_test(page)
+    assert "has 5 invalid settings" in message
+    assert "Max retries (extra 'max_retries')" in message
+    assert "Sender codes (revoke-all) (extra 'sender_codes') has 1 invalid sender code: '678-90'" in message

@@ -23,6 +23,7 @@ EXTRAS = {  # title shown, help text shown (start), value shown
     "default_region": ("Default phone region", "Two-letter region", "US"),
     "verify": ("TLS verification", "true (the default), false", "true"),
     "api_key": ("API client key (optional)", "Only for a WhatCounts API Client", ""),
+    "sender_codes": ("Sender codes (revoke-all)", "Every SMS sender code of this account", ""),
 }
 
 
@@ -67,6 +68,7 @@ def test_whatcounts_form_shows_labels_placeholders_help_and_defaults(page, airfl
     dialog.locator("input[name=login]").fill("your-realm")
     open_extra_fields(dialog)
     text = dialog.inner_text()
+    assert "FCC's revoke-all rule (from 2027-01-31)" in text
     for name, (title, help_text, value) in EXTRAS.items():
         assert title in text, name
         assert help_text in text, name
@@ -77,17 +79,18 @@ def test_whatcounts_form_shows_labels_placeholders_help_and_defaults(page, airfl
 
 
 def test_form_widgets_enforce_the_schema_limits(page, airflow):
-    """What the UI itself can check: number bounds (clamped on leaving the field), text length."""
+    """What the UI itself checks: number bounds (clamped on leaving the field); no text is cut."""
     dialog = open_add_form(page, airflow)
     open_extra_fields(dialog)
     retries = dialog.locator("[name=element_max_retries]")
     retries.fill("99")
     retries.blur()
     assert retries.input_value() == "20"
-    region = dialog.locator("[name=element_default_region]")
-    region.fill("")
-    region.press_sequentially("GBR")
-    assert region.input_value() == "GB"
+    for name, typed in (("default_region", "AUT"), ("api_version", "version2")):
+        field = dialog.locator(f"[name=element_{name}]")
+        field.fill("")
+        field.press_sequentially(typed)
+        assert field.input_value() == typed, "cut, it would be another value saved without a word"
 
 
 def save_connection(

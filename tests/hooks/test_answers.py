@@ -40,6 +40,19 @@ def test_auth_failure_names_connection_and_realm_never_the_password(hook, reques
     assert BASIC_TOKEN not in message
 
 
+@pytest.mark.parametrize("status", [401, 403])
+def test_auth_failure_names_the_fields_by_their_form_labels(status):
+    from whatcounts_provider.hooks._answers import Reply, parse_answer
+
+    reply = Reply(status, {}, b'{"error": "Unauthorized"}')
+    with pytest.raises(WhatCountsAuthError) as plain:
+        parse_answer(reply, conn_id="wc", realm="r", secrets=())
+    assert str(plain.value).endswith("check Realm (Login) and API password (Password)")
+    with pytest.raises(WhatCountsAuthError) as keyed:
+        parse_answer(reply, conn_id="wc", realm="r", secrets=(), api_key_set=True)
+    assert "API client key (optional) (extra 'api_key'), which is set" in str(keyed.value)
+
+
 def test_documented_no_subscription_answer(hook, requests_mock):
     requests_mock.post(STOP_URL, status_code=500, json=NO_SUBSCRIPTION)
     with pytest.raises(SmsSubscriberNotFoundError) as excinfo:

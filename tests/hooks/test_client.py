@@ -55,7 +55,7 @@ def test_a_network_failure_after_the_last_attempt_names_the_site_not_the_phone(c
         client.stop(PHONE, SENDER, throttle=client.throttle(), tally=tally)
     assert str(error.value) == (
         f"STOP for phone {MASKED} on sender code {SENDER}: timed out after 10 s connecting from "
-        "https://mail.example.com/rest after 2 attempt(s)"
+        "https://mail.example.com/rest; gave up after 2 attempt(s)"
     )
     assert tally.attempts == 2
 
@@ -70,16 +70,49 @@ def test_a_network_failure_then_an_answer_is_one_stop_of_two_attempts(client, re
 def test_a_tls_failure_is_sent_once_and_said_as_such(client, requests_mock):
     requests_mock.post(STOP_URL, exc=requests.exceptions.SSLError("certificate verify failed"))
     tally = Tally()
-    with pytest.raises(WhatCountsTransportError, match=f"TLS verification failed for {re.escape(SITE)}"):
+    with pytest.raises(
+        WhatCountsTransportError, match=f"TLS verification failed for {re.escape(SITE)}"
+    ) as error:
         client.stop(PHONE, SENDER, throttle=client.throttle(), tally=tally)
     assert tally.attempts == 1
+    assert str(error.value).endswith("point the connection's 'verify' extra at your CA bundle"), (
+        "one attempt: no count dangles after the advice"
+    )
 
 
 def test_the_attempts_argument_overrides_the_connection_budget(client, requests_mock):
     requests_mock.get(LISTS_URL, exc=requests.ConnectionError("refused"))
-    with pytest.raises(WhatCountsTransportError, match="after 1 attempt"):
+    with pytest.raises(WhatCountsTransportError) as error:
         client.call("GET", "/lists", label=lambda: "list check", attempts=1)
     assert requests_mock.call_count == 1
+    assert str(error.value) == f"list check: connection to {SITE}/rest failed (ConnectionError)"
+
+
+def test_a_401_names_the_api_client_key_when_one_is_set(use_connection, requests_mock):
+    """WhatCounts refuses an unknown x-api-key as it refuses a wrong password: both are named."""
+    from whatcounts_provider.exceptions import WhatCountsAuthError
+
+    use_connection(api_key="reporting:s3cret-auth")
+    requests_mock.post(STOP_URL, status_code=401, json={"error": "Unauthorized"})
+    with pytest.raises(WhatCountsAuthError) as error:
+        WhatCountsHook().stop_sms_subscriber(PHONE, SENDER)
+    message = str(error.value)
+    assert (
+        "check Realm (Login), API password (Password) and API client key (optional) (extra 'api_key')"
+        in message
+    )
+    assert "s3cret-auth" not in message
+    assert "reporting" not in message
+
+
+def test_a_401_without_an_api_client_key_names_realm_and_password_only(client, requests_mock):
+    from whatcounts_provider.exceptions import WhatCountsAuthError
+
+    requests_mock.post(STOP_URL, status_code=401, json={"error": "Unauthorized"})
+    with pytest.raises(WhatCountsAuthError) as error:
+        client.stop(PHONE, SENDER, throttle=client.throttle(), tally=Tally())
+    assert str(error.value).endswith("check Realm (Login) and API password (Password)")
+    assert "api_key" not in str(error.value)
 
 
 def test_an_error_answer_never_echoes_the_password(client, requests_mock):

@@ -67,9 +67,9 @@ def test_empty_fields_and_bad_extras_come_in_one_message(monkeypatch):
         _ = WhatCountsHook("wc_form").settings
     message = str(excinfo.value)
     assert "has 4 invalid settings" in message
-    assert "Login (the WhatCounts realm) is empty" in message
-    assert "Password (the realm's API password) is empty" in message
-    assert "Host (Site URL) is empty" in message
+    assert "Realm (Login) is empty" in message
+    assert "API password (Password) is empty" in message
+    assert "Site URL (Host) is empty" in message
     assert "TLS verification (extra 'verify')" in message
 
 
@@ -136,6 +136,69 @@ def test_site_url_without_scheme_on_a_plain_http_server_is_diagnosed_as_such(
     assert f"write http://127.0.0.1:{whatcounts_emulator.port}" in message
     assert "CA bundle" not in message
     assert "certificate" not in message
+
+
+def test_the_plain_http_hint_ends_with_its_advice_not_an_attempt_count(monkeypatch, whatcounts_emulator):
+    """docs/connection-test-plain-http-airflow-2.png once ended in "... emulator) after 1 attempt(s)"."""
+    fields = emulator_fields(whatcounts_emulator)
+    fields["host"] = f"127.0.0.1:{whatcounts_emulator.port}"
+    set_connection(monkeypatch, "wc_noscheme", **fields)
+    ok, message = WhatCountsHook("wc_noscheme").test_connection()
+    assert not ok
+    assert "attempt" not in message
+    assert message.endswith("(plain http:// is allowed only for loopback)")
+
+
+def test_a_bad_sender_code_fails_the_test_button_naming_the_extra(monkeypatch, whatcounts_emulator):
+    set_connection(
+        monkeypatch, "wc_codes", **emulator_fields(whatcounts_emulator, sender_codes="12345, 6789-0")
+    )
+    ok, message = WhatCountsHook("wc_codes").test_connection()
+    assert not ok
+    assert message == (
+        "connection 'wc_codes': Sender codes (revoke-all) (extra 'sender_codes') has 1 invalid sender "
+        "code: '6789-0'; each must be 1 to 20 ASCII letters and digits, the codes separated by commas"
+    )
+
+
+def test_good_sender_codes_test_as_connected(monkeypatch, whatcounts_emulator):
+    set_connection(
+        monkeypatch, "wc_codes", **emulator_fields(whatcounts_emulator, sender_codes=["12345", "67890"])
+    )
+    hook = WhatCountsHook("wc_codes")
+    ok, message = hook.test_connection()
+    assert ok, message
+    assert hook.settings.sender_codes == ("12345", "67890")
+
+
+@pytest.mark.parametrize(
+    ("extra", "label"),
+    [
+        ({"api_version": "version2"}, "API version (extra 'api_version')"),
+        ({"verify": "maybe"}, "TLS verification (extra 'verify')"),
+        ({"timeout": "soon"}, "Read timeout (seconds) (extra 'timeout')"),
+        ({"timeout": None, "max_retries": "lots"}, "Max retries (extra 'max_retries')"),
+    ],
+    ids=["api-version-word", "verify-maybe", "timeout-word", "max-retries-word"],
+)
+def test_what_the_3_3_form_saves_unchecked_the_test_button_names(
+    monkeypatch, whatcounts_emulator, extra, label
+):
+    """Airflow 3.3.2's form does not enforce patterns: the hook refuses these by the field's label."""
+    set_connection(monkeypatch, "wc_form", **emulator_fields(whatcounts_emulator, **extra))
+    ok, message = WhatCountsHook("wc_form").test_connection()
+    assert not ok
+    assert message.startswith(f"connection 'wc_form': {label}")
+
+
+def test_a_401_on_the_test_button_names_the_api_client_key_when_one_is_set(monkeypatch, api_client_emulator):
+    wrong = "reporting-client:not-the-auth"
+    set_connection(monkeypatch, "wc_client", **emulator_fields(api_client_emulator, api_key=wrong))
+    ok, message = WhatCountsHook("wc_client").test_connection()
+    assert not ok
+    assert "rejected the credentials of connection 'wc_client'" in message
+    assert "API client key (optional) (extra 'api_key'), which is set" in message
+    assert "not-the-auth" not in message
 
 
 def test_plain_http_on_a_public_host_points_at_https_and_the_port():

@@ -75,9 +75,9 @@ def test_site_url_becomes_rest_base_url(host, port, expected):
 
 # (host, text the error must contain)
 BAD_HOSTS = {
-    "empty": ("", "Host (Site URL) is empty"),
-    "none": (None, "Host (Site URL) is empty"),
-    "blank": ("   ", "Host (Site URL) is empty"),
+    "empty": ("", "Site URL (Host) is empty"),
+    "none": (None, "Site URL (Host) is empty"),
+    "blank": ("   ", "Site URL (Host) is empty"),
     "http-public-host": ("http://mail.example.com", "clear text"),
     "http-private-ip": ("http://10.0.0.5", "clear text"),
     "ftp": ("ftp://mail.example.com", "ftp://"),
@@ -95,7 +95,7 @@ def test_unusable_site_url_is_refused_naming_the_field(host, needle):
         resolve(host=host)
     message = str(excinfo.value)
     assert needle in message
-    assert "Host (Site URL)" in message
+    assert "Site URL (Host)" in message
     assert "'wc_test'" in message
     assert "hunter2-pw" not in message
 
@@ -118,11 +118,11 @@ def test_credentials_in_a_non_http_site_url_are_not_echoed():
 # --- login and password ----------------------------------------------------------------------
 
 MISSING_CREDENTIALS = {
-    "empty-login": ({"login": ""}, "Login"),
-    "blank-login": ({"login": "   "}, "Login"),
-    "no-login": ({"login": None}, "Login"),
-    "empty-password": ({"password": ""}, "Password"),
-    "no-password": ({"password": None}, "Password"),
+    "empty-login": ({"login": ""}, r"Realm \(Login\) is empty"),
+    "blank-login": ({"login": "   "}, r"Realm \(Login\) is empty"),
+    "no-login": ({"login": None}, r"Realm \(Login\) is empty"),
+    "empty-password": ({"password": ""}, r"API password \(Password\) is empty"),
+    "no-password": ({"password": None}, r"API password \(Password\) is empty"),
 }
 
 
@@ -350,6 +350,78 @@ def test_repr_does_not_contain_the_password(use_connection):
     assert "test-realm" in repr(settings), "the rest of the settings stay visible for debugging"
     hook_settings = settings_from_env(use_connection, host="mail.example.com")
     assert PASSWORD not in repr(hook_settings)
+
+
+# --- sender_codes (revoke-all) ----------------------------------------------------------------
+
+
+def test_no_sender_codes_is_an_empty_tuple():
+    assert resolve().sender_codes == ()
+    assert resolve(extra_dejson={"sender_codes": ""}).sender_codes == ()
+
+
+SENDER_CODES = {
+    "comma-separated": ("12345, 67890,ABC1", ("12345", "67890", "ABC1")),
+    "whitespace-and-newlines": ("12345\n67890  ABC1", ("12345", "67890", "ABC1")),
+    "a-real-list": (["12345", 67890], ("12345", "67890")),
+    "json-list-text": ('["12345", "67890"]', ("12345", "67890")),
+    "python-list-text": ("['12345', '67890']", ("12345", "67890")),
+    "one-code-as-a-number": (12345, ("12345",)),
+    "repeats-removed-order-kept": ("67890, 12345, 67890, 12345", ("67890", "12345")),
+    "empty-list": ([], ()),
+}
+
+
+@pytest.mark.parametrize(("value", "expected"), SENDER_CODES.values(), ids=SENDER_CODES.keys())
+def test_sender_codes_are_read_in_order_without_repeats(value, expected):
+    assert resolve(extra_dejson={"sender_codes": value}).sender_codes == expected
+
+
+def test_sender_codes_from_a_uri_as_text_or_as_a_json_list(use_connection):
+    uri = "whatcounts://r:p@mail.example.com?sender_codes=12345%2C67890"
+    assert settings_from_env(use_connection, uri=uri).sender_codes == ("12345", "67890")
+    uri = "whatcounts://r:p@mail.example.com?sender_codes=%5B%2212345%22%2C%2267890%22%5D"
+    assert settings_from_env(use_connection, uri=uri).sender_codes == ("12345", "67890")
+
+
+def test_sender_codes_from_a_json_connection_as_a_real_list(use_connection):
+    settings = settings_from_env(use_connection, host="mail.example.com", sender_codes=["12345", "67890"])
+    assert settings.sender_codes == ("12345", "67890")
+
+
+def test_the_prefixed_form_spelling_of_sender_codes_is_read():
+    assert resolve(extra_dejson={"extra__whatcounts__sender_codes": "1234"}).sender_codes == ("1234",)
+
+
+def test_bad_sender_codes_are_named_all_at_once_with_the_extras_label():
+    with pytest.raises(WhatCountsConfigError) as excinfo:
+        resolve(extra_dejson={"sender_codes": "12345, 678-90, 12345, ABCDEFGHIJKLMNOPQRSTUVWXYZ"})
+    message = str(excinfo.value)
+    assert message.startswith(
+        "connection 'wc_test': Sender codes (revoke-all) (extra 'sender_codes') has 2 invalid"
+    )
+    assert "'678-90'" in message
+    assert "'ABCDEFGHIJKLMNOPQRSTUV…" in message
+    assert "'12345'" not in message, "only the bad codes are named"
+
+
+def test_a_bad_sender_code_joins_the_other_problems():
+    with pytest.raises(WhatCountsConfigError) as excinfo:
+        resolve(login="", extra_dejson={"sender_codes": "12$34", "timeout": "soon"})
+    message = str(excinfo.value)
+    assert message.startswith("connection 'wc_test' has 3 invalid settings")
+    assert "Realm (Login) is empty" in message
+    assert "Sender codes (revoke-all) (extra 'sender_codes') has 1 invalid sender code: '12$34'" in message
+
+
+def test_sender_codes_separated_by_a_space_are_two_codes_not_one_bad_one():
+    assert resolve(extra_dejson={"sender_codes": "12 34"}).sender_codes == ("12", "34")
+
+
+@pytest.mark.parametrize("value", [{"a": "12345"}, True, 1.5], ids=["object", "bool", "float"])
+def test_sender_codes_of_another_shape_are_refused(value):
+    with pytest.raises(WhatCountsConfigError, match="extra 'sender_codes'"):
+        resolve(extra_dejson={"sender_codes": value})
 
 
 def test_settings_are_immutable():

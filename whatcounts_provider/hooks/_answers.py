@@ -18,6 +18,8 @@ from whatcounts_provider.exceptions import (
     WhatCountsApiError,
     WhatCountsAuthError,
 )
+from whatcounts_provider.hooks._extras import extra_name
+from whatcounts_provider.hooks._settings import API_PASSWORD, REALM
 from whatcounts_provider.phone import mask_phone
 
 if TYPE_CHECKING:
@@ -81,11 +83,13 @@ def parse_answer(
     realm: str,
     secrets: Iterable[str],
     gave_up_after: int | None = None,
+    api_key_set: bool = False,
 ) -> Any:
     """Return the JSON body of a 2xx answer; raise the typed exception for anything else.
 
     :param secrets: strings that must never appear in an exception (password, Basic token).
     :param gave_up_after: the number of attempts, when this answer is the last of exhausted retries.
+    :param api_key_set: the connection sends an API client key, which a 401 may be about too.
     """
     status = reply.status
     if 200 <= status < 300:
@@ -98,9 +102,7 @@ def parse_answer(
             ) from None
     if status in (401, 403):
         raise WhatCountsAuthError(
-            f"WhatCounts rejected the credentials of connection {conn_id!r} (realm {realm!r}); "
-            "check Login (the realm) and Password (the API password)",
-            status_code=status,
+            rejected_credentials(conn_id, realm, api_key_set=api_key_set), status_code=status
         )
     text = _excerpt(_error_text(reply), secrets)
     if status == 500 and _is_no_subscription(reply):
@@ -113,6 +115,18 @@ def parse_answer(
     if gave_up_after and gave_up_after > 1:
         text = f"{text} (gave up after {gave_up_after} attempts)"
     raise WhatCountsApiError(text, status_code=status)
+
+
+def rejected_credentials(conn_id: str, realm: str, *, api_key_set: bool) -> str:
+    """What a 401/403 means, naming every credential the connection sends (never their values)."""
+    said = f"WhatCounts rejected the credentials of connection {conn_id!r} (realm {realm!r}); "
+    if not api_key_set:
+        return f"{said}check {REALM} and {API_PASSWORD}"
+    return (
+        f"{said}check {REALM}, {API_PASSWORD} and {extra_name('api_key')}, which is set: "
+        "WhatCounts refuses a key it does not know as it refuses a wrong password "
+        "(leave the key empty unless you use an API Client other than the default one)"
+    )
 
 
 def sanitize(text: str, secrets: Iterable[str] = ()) -> str:

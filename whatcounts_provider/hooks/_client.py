@@ -66,6 +66,7 @@ class Client:
             realm=self.settings.realm,
             secrets=self.secrets,
             gave_up_after=answer.gave_up_after,
+            api_key_set=self.settings.api_key is not None,
         )
 
     def call(
@@ -96,9 +97,12 @@ class Client:
                 attempts=attempts,
             )
         except TransientError as exc:
-            raise WhatCountsTransportError(
-                f"{label()}: {self.describe(exc.cause)} after {tally.attempts} attempt(s)"
-            ) from None
+            said = f"{label()}: {self.describe(exc.cause)}"
+            # The count says the retries are spent; a single attempt (a TLS failure is never
+            # retried, the Test button tries once) has nothing to add.
+            if tally.attempts > 1:
+                said += f"; gave up after {tally.attempts} attempt(s)"
+            raise WhatCountsTransportError(said) from None
 
     def attempt(self, method: str, url: str, label: Callable[[], str]) -> Reply:
         """One HTTP exchange; a network failure becomes :class:`TransientError`."""

@@ -1,26 +1,22 @@
 """Resolve a WhatCounts Airflow connection into validated settings.
 
-Precedence for every tunable: hook argument > connection extra > default. Extras given in
-a connection URI arrive as strings and are coerced here; anything unusable raises
-:class:`WhatCountsConfigError` naming the field, before a request is built.
+Precedence for every tunable: hook argument > connection extra > default. Each extra is read by
+its parser in :mod:`whatcounts_provider.hooks._extras`; anything unusable raises
+:class:`WhatCountsConfigError` naming the field by its form label, before a request is built,
+and every problem of a connection is reported at once.
 """
 
 from __future__ import annotations
 
 import base64
-import binascii
 import ipaddress
-import logging
-import os
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import urlsplit
 
-import phonenumbers
-
 from whatcounts_provider.exceptions import WhatCountsConfigError
-from whatcounts_provider.get_provider_info import CONN_FIELDS
+from whatcounts_provider.hooks import _extras
+from whatcounts_provider.hooks._extras import MAX_RETRIES_LIMIT, RETRY_EXTRAS
 from whatcounts_provider.types import (
-    DEFAULT_API_VERSION,
     DEFAULT_MAX_RETRIES,
     DEFAULT_READ_TIMEOUT,
     DEFAULT_REGION,
@@ -35,22 +31,19 @@ if TYPE_CHECKING:
 
 _T = TypeVar("_T")
 
-log = logging.getLogger(__name__)
+__all__ = [
+    "MAX_RETRIES_LIMIT",
+    "RETRY_EXTRAS",
+    "WhatCountsSettings",
+    "api_key_secrets",
+    "resolve_settings",
+    "rest_base_url",
+]
 
-__all__ = ["WhatCountsSettings", "api_key_secrets", "resolve_settings", "rest_base_url"]
-
-MAX_RETRIES_LIMIT = 20
-
-# Tuning knobs accepted as extras (and hook arguments) but kept off the connection form:
-# few users need them, and every form field is one more thing to get wrong.
-RETRY_EXTRAS = ("retry_backoff_initial", "retry_backoff_max", "retry_after_max")
-
-_TRUE = {"true", "1", "yes", "on"}
-_FALSE = {"false", "0", "no", "off"}
-# Airflow 2.x forms stored custom fields with this prefix; both spellings are accepted.
-_PREFIX = "extra__whatcounts__"
-# What Airflow 2.11's Edit page sends for a saved sensitive extra instead of its value.
-_SENSITIVE_PLACEHOLDER = "RATHER_LONG_SENSITIVE_FIELD_PLACEHOLDER"
+#: How the hook's messages name the standard fields: the form's label, then Airflow's name.
+REALM = "Realm (Login)"
+API_PASSWORD = "API password (Password)"  # noqa: S105 - a field's name, not a password
+SITE_URL = "Site URL (Host)"
 
 
 def resolve_settings(
@@ -72,31 +65,32 @@ def resolve_settings(
     :param retry_after_max: cap on a ``Retry-After`` wait; overrides the extra of that name.
     """
     conn_id = conn.conn_id
-    extras = _extras(conn)
+    extras = _extras.known_extras(conn)
     # Every field is checked, and every problem reported at once: a form user fixes them in one go.
     problems = _Problems(conn_id)
     realm = (conn.login or "").strip()
     if not realm:
-        problems.add(f"connection {conn_id!r}: Login (the WhatCounts realm) is empty")
+        problems.add(f"{REALM} is empty; set it to your WhatCounts realm")
     if not conn.password:
-        problems.add(f"connection {conn_id!r}: Password (the realm's API password) is empty")
+        problems.add(f"{API_PASSWORD} is empty; set it to the realm's API password")
     base_url = problems.check(rest_base_url, conn.host, conn.port, conn_id=conn_id)
-    api_version = problems.check(_api_version, extras.get("api_version"), conn_id)
+    api_version = problems.check(_extras.api_version, extras.get("api_version"), conn_id)
     if timeout is not None:
-        read_timeout = problems.check(_seconds, "timeout argument", timeout, conn_id)
+        read_timeout = problems.check(_extras.seconds, "timeout argument", timeout, conn_id)
     else:
         raw_timeout = extras.get("timeout", DEFAULT_READ_TIMEOUT)
-        read_timeout = problems.check(_seconds, _extra_name("timeout"), raw_timeout, conn_id)
+        read_timeout = problems.check(_extras.seconds, _extras.extra_name("timeout"), raw_timeout, conn_id)
     if max_retries is not None:
-        retries = problems.check(_retries, "max_retries argument", max_retries, conn_id)
+        retries = problems.check(_extras.retries, "max_retries argument", max_retries, conn_id)
     else:
         raw_retries = extras.get("max_retries", DEFAULT_MAX_RETRIES)
-        retries = problems.check(_retries, _extra_name("max_retries"), raw_retries, conn_id)
-    region = problems.check(_region, extras.get("default_region", DEFAULT_REGION), conn_id)
-    verify = problems.check(_verify, extras.get("verify", True), conn_id)
-    api_key = problems.check(_api_key, extras.get("api_key"), conn_id)
+        retries = problems.check(_extras.retries, _extras.extra_name("max_retries"), raw_retries, conn_id)
+    region = problems.check(_extras.region, extras.get("default_region", DEFAULT_REGION), conn_id)
+    verify = problems.check(_extras.verify, extras.get("verify", True), conn_id)
+    api_key = problems.check(_extras.api_key, extras.get("api_key"), conn_id)
+    sender_codes = problems.check(_extras.sender_codes, extras.get("sender_codes"), conn_id)
     waits = {
-        name: problems.check(_wait_seconds, name, argument, extras, default, conn_id)
+        name: problems.check(_extras.wait_seconds, name, argument, extras, default, conn_id)
         for name, argument, default in (
             ("retry_backoff_initial", retry_backoff_initial, DEFAULT_RETRY_BACKOFF_INITIAL),
             ("retry_backoff_max", retry_backoff_max, DEFAULT_RETRY_BACKOFF_MAX),
@@ -115,6 +109,7 @@ def resolve_settings(
         default_region=cast("str", region),
         verify=cast("bool | str", verify),
         api_key=api_key,
+        sender_codes=cast("tuple[str, ...]", sender_codes),
         retry_backoff_initial=cast("float", waits["retry_backoff_initial"]),
         retry_backoff_max=cast("float", waits["retry_backoff_max"]),
         retry_after_max=cast("float", waits["retry_after_max"]),
@@ -149,11 +144,6 @@ class _Problems:
             )
 
 
-def _extra_name(name: str) -> str:
-    """How an extra is named in errors: its form label, then its key for JSON/URI users."""
-    return f"{CONN_FIELDS[name]['label']} (extra {name!r})"
-
-
 def rest_base_url(host: str | None, port: int | None, *, conn_id: str) -> str:
     """Turn the connection's Site URL into the REST base, ``<scheme>://<site>[:port][/prefix]/rest``.
 
@@ -163,17 +153,17 @@ def rest_base_url(host: str | None, port: int | None, *, conn_id: str) -> str:
     raw = (host or "").strip()
     if not raw:
         raise WhatCountsConfigError(
-            f"connection {conn_id!r}: Host (Site URL) is empty; set it to your WhatCounts site, "
+            f"connection {conn_id!r}: {SITE_URL} is empty; set it to your WhatCounts site, "
             "e.g. https://mail.example.com"
         )
     parts = urlsplit(raw if "://" in raw else f"https://{raw}")
     # Checked first: every later message quotes the host, which must not carry a password.
     if parts.username is not None or parts.password is not None:
         raise WhatCountsConfigError(
-            f"connection {conn_id!r}: Host (Site URL) must not contain credentials; "
-            "put the realm in Login and the API password in Password"
+            f"connection {conn_id!r}: {SITE_URL} must not contain credentials; "
+            f"put the realm in {REALM} and the API password in {API_PASSWORD}"
         )
-    where = f"connection {conn_id!r}: Host (Site URL) {raw!r}"
+    where = f"connection {conn_id!r}: {SITE_URL} {raw!r}"
     scheme = parts.scheme.lower()
     if scheme not in ("https", "http"):
         raise WhatCountsConfigError(f"{where} uses {scheme}://; only https:// is supported")
@@ -208,143 +198,6 @@ def _is_loopback(hostname: str) -> bool:
         return ipaddress.ip_address(hostname).is_loopback
     except ValueError:
         return False
-
-
-def _extras(conn: Any) -> dict[str, Any]:
-    """Known extras by bare name, with empty form values dropped and unknown keys reported."""
-    raw: dict[str, Any] = conn.extra_dejson or {}
-    extras: dict[str, Any] = {}
-    unknown = []
-    for key, value in raw.items():
-        name = key.removeprefix(_PREFIX)
-        if name not in CONN_FIELDS and name not in RETRY_EXTRAS:
-            unknown.append(key)
-        elif value is not None and value != "":
-            extras[name] = value
-    if unknown:
-        log.warning(
-            "Connection %r has extras this provider does not use; they are ignored: %s",
-            conn.conn_id,
-            ", ".join(sorted(unknown)),
-        )
-    return extras
-
-
-def _seconds(name: str, value: Any, conn_id: str) -> float:
-    number = _number(value)
-    if number is None or not number > 0 or number == float("inf"):
-        raise WhatCountsConfigError(
-            f"connection {conn_id!r}: {name} must be a number of seconds greater than 0, got {value!r}"
-        )
-    return number
-
-
-def _wait_seconds(
-    name: str, argument: float | None, extras: dict[str, Any], default: float, conn_id: str
-) -> float:
-    """A retry wait knob, hook argument > extra > default; 0 is allowed (no wait)."""
-    label, value = (
-        (f"{name} argument", argument)
-        if argument is not None
-        else (f"extra {name!r}", extras.get(name, default))
-    )
-    number = _number(value)
-    if number is None or not 0 <= number < float("inf"):
-        raise WhatCountsConfigError(
-            f"connection {conn_id!r}: {label} must be a number of seconds, 0 or more, got {value!r}"
-        )
-    return number
-
-
-def _retries(name: str, value: Any, conn_id: str) -> int:
-    number = _number(value)
-    if number is None or not 0 <= number <= MAX_RETRIES_LIMIT or number != int(number):
-        raise WhatCountsConfigError(
-            f"connection {conn_id!r}: {name} must be a whole number from 0 to {MAX_RETRIES_LIMIT}, "
-            f"got {value!r}"
-        )
-    return int(number)
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value.strip())
-        except ValueError:
-            return None
-    return None
-
-
-def _api_version(value: Any, conn_id: str) -> str:
-    if value is None:
-        return DEFAULT_API_VERSION
-    text = str(value).strip().lower()
-    if not (text.startswith("v") and text[1:].isdigit() and text[1:].isascii()):
-        raise WhatCountsConfigError(
-            f"connection {conn_id!r}: {_extra_name('api_version')} must look like 'v1', got {value!r}"
-        )
-    return text
-
-
-def _region(value: Any, conn_id: str) -> str:
-    text = str(value).strip().upper()
-    if text not in phonenumbers.SUPPORTED_REGIONS:
-        raise WhatCountsConfigError(
-            f"connection {conn_id!r}: {_extra_name('default_region')} must be a two-letter region code "
-            f"such as 'US' or 'GB', got {value!r}"
-        )
-    return text
-
-
-def _verify(value: Any, conn_id: str) -> bool | str:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip()
-    if text.lower() in _TRUE:
-        return True
-    if text.lower() in _FALSE:
-        return False
-    if os.path.isfile(text):
-        return text
-    raise WhatCountsConfigError(
-        f"connection {conn_id!r}: {_extra_name('verify')} must be true, false or the path of an existing "
-        f"CA bundle file, got {value!r}"
-    )
-
-
-def _api_key(value: Any, conn_id: str) -> str | None:
-    """The ``x-api-key`` header value for an API client key, or None when there is none.
-
-    WhatCounts documents the header as ``x-api-key: [apiClientName:apiClientAuth]``, "a Base64
-    string", like Basic auth's ``[realmName:apiPassword]``: the pair is sent Base64-encoded.
-    The extra takes the pair as written, or already encoded. The value never enters a message.
-    """
-    if value is None:
-        return None
-    where = f"connection {conn_id!r}: {_extra_name('api_key')}"
-    text = str(value).strip()
-    if text == _SENSITIVE_PLACEHOLDER:
-        raise WhatCountsConfigError(
-            f"{where} holds Airflow's placeholder for a saved secret, not the key: "
-            "type the key again to test from this page"
-        )
-    if ":" not in text:
-        try:
-            decoded = base64.b64decode(text, validate=True).decode()
-        except (binascii.Error, UnicodeDecodeError):
-            decoded = ""
-        text = decoded
-    name, _, auth = text.partition(":")
-    if not name.strip() or not auth.strip():
-        raise WhatCountsConfigError(
-            f"{where} must be apiClientName:apiClientAuth (or its Base64 form); "
-            "the value given is not (not shown: it is a secret)"
-        )
-    return base64.b64encode(text.encode()).decode()
 
 
 def api_key_secrets(settings: WhatCountsSettings) -> tuple[str, ...]:
