@@ -46,25 +46,21 @@ RECEIPT_KEYS: tuple[str, ...] = (
 )
 """The keys of every receipt line, in the order they are written."""
 
-#: What the caller gives per input; the writer adds the time, the deadline count and the identity.
-FIELD_KEYS = frozenset(
+#: What the writer adds to each line: the time, the deadline count and the task identity.
+_WRITER_KEYS = frozenset(
     {
-        "row",
-        "input",
-        "phone",
-        "sender_code",
-        "requested_sender_code",
-        "scope",
-        "status",
-        "error",
-        "message",
-        "reply_decision",
-        "reply_reason",
-        "whatcounts",
-        "requested_at",
-        "attempts",
+        "processed_at",
+        "business_days_to_honour",
+        "dag_id",
+        "run_id",
+        "task_id",
+        "map_index",
+        "try_number",
+        "provider_version",
     }
 )
+#: What the caller gives per input: every other key.
+FIELD_KEYS = frozenset(RECEIPT_KEYS) - _WRITER_KEYS
 _REQUIRED_FIELD_KEYS = frozenset({"row", "input", "status"})
 
 
