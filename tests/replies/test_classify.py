@@ -22,7 +22,7 @@ from whatcounts_provider.replies import (
     ReplyDecision,
     classify_reply,
 )
-from whatcounts_provider.replies.classify import CACHE_MAX_CHARS, cover, is_question, scan
+from whatcounts_provider.replies.classify import CACHE_MAX_CHARS
 
 OPT_OUT, AMBIGUOUS, NOT_OPT_OUT = DECISIONS
 
@@ -426,37 +426,20 @@ def test_a_classifier_pickles_and_copies_with_its_phrases():
     assert repr(classifier) == "ReplyClassifier(opt_out=('count me out',), not_opt_out=('no',))"
 
 
-# The pieces.
+def test_a_known_reply_is_one_shared_ruling_however_it_is_typed():
+    classifier = ReplyClassifier()
+    rulings = {
+        id(classifier.classify(text))
+        for text in ("STOP", "stop.", "  Stop!! \U0001f6d1", "\uff33\uff34\uff2f\uff30")
+    }
+    assert len(rulings) == 1
+    assert classifier.classify("stop 5") is classifier.classify(
+        "STOP 6"
+    )  # one opt-out word in a longer message
 
 
-def test_cover_reads_keywords_and_fillers_only():
-    vocabulary = ReplyClassifier()._vocabulary
-    assert (
-        cover(vocabulary, ["please", "opt", "out", "now"])
-        == "'opt out' (FCC per-se revocation word, common opt-out phrasing)"
-    )
-    assert cover(vocabulary, ["thanks"]) == ""
-    assert cover(vocabulary, ["stop", "by"]) is None
-
-
-def test_scan_finds_the_longest_phrase_and_its_negator():
-    vocabulary = ReplyClassifier()._vocabulary
-    hits = scan(vocabulary, ["please", "dont", "stop", "texting", "me"])
-    assert [(label.split()[0], negator) for _, label, negator in hits] == [("'stop", "dont")]
-
-
-@pytest.mark.parametrize(
-    ("clause", "expected"),
-    [
-        ("when does it end", True),
-        ("ok so how do i stop", True),
-        ("do you close at 5", True),
-        ("can i opt out", True),
-        ("can you stop", False),
-        ("could you remove me", False),
-        ("stop", False),
-        ("do", False),
-    ],
-)
-def test_is_question(clause, expected):
-    assert is_question(clause.split()) is expected
+def test_a_phrase_that_reads_otherwise_than_typed_is_not_taken_as_typed():
+    # "a b c" is kept as typed, but a reply typed so reads "abc" (one-letter words spelled out).
+    classifier = ReplyClassifier(opt_out=["a b c"])
+    assert classifier.classify("A B C!") == ReplyDecision(NOT_OPT_OUT, "no opt-out word or phrase")
+    assert classifier.classify("a b c, stop").decision == OPT_OUT

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import re
+import string
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from whatcounts_provider.replies.normalize import MAX_CHARS, clauses, fold, phrase_key
+from whatcounts_provider.replies.normalize import (
+    _EMOJI,
+    _TABLE,
+    MAX_CHARS,
+    _clauses,
+    ascii_line,
+    clauses,
+    fold,
+    phrase_key,
+)
 
 SAME_AS_STOP = [
     "STOP",
@@ -75,3 +87,53 @@ def test_reading_what_was_read_changes_nothing_but_repeats_across_clauses(text):
     words = phrase_key(text).split()
     once = [word for i, word in enumerate(words) if i == 0 or words[i - 1] != word]  # "0.0" is "0 0"
     assert phrase_key(" ".join(words)) == " ".join(once)
+
+
+def test_the_characters_read_as_spaces_before_folding_fold_to_themselves_and_are_no_word():
+    ranges = re.findall(r"(.)-(.)", _EMOJI.pattern.strip("[]"))
+    characters = [chr(code) for low, high in ranges for code in range(ord(low), ord(high) + 1)]
+    assert len(characters) > 2_900
+    for character in characters:
+        assert fold(character) == character, hex(ord(character))
+        assert not re.match(r"\w", character), hex(ord(character))
+        assert ord(character) not in _TABLE, hex(ord(character))
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("  Stop!! \U0001f6d1 ", "stop"),
+        ("STOP who is this?", "stop who is this?"),
+        ("Thanks, STOP", "thanks\n stop"),
+        ("No m\u00e1s \U0001f64f\U0001f3fd", "no mas"),
+        ("don\u2019t & won't", "dont  and  wont"),
+        ("\U0001f44d", ""),
+        ("\u00bfqu\u00e9?", None),  # "¿" opens the question after it: read the long way
+        ("\u041d\u0435\u0442", None),  # another script
+        ("x" * (MAX_CHARS + 1), None),
+    ],
+)
+def test_ascii_line(text, line):
+    assert ascii_line(text) == line
+
+
+# Text as replies hold it: ASCII letters and punctuation, emoji, accents, other scripts, marks.
+REPLY_TEXT = st.text(
+    alphabet=st.one_of(
+        st.sampled_from([*string.ascii_letters, *string.digits, *string.punctuation, *" \t\n\r"] * 3),
+        st.sampled_from(
+            list("\u00e1\u00c9\u00f1\u00bf\u00a1\u2019\u201c\u2026\u00a0\u3000\u200b\u00ad\u0301\ufe0f")
+        ),
+        st.sampled_from(
+            ["\U0001f6d1", "\U0001f44d", "\u2764", "\u26d4", "\U0001f3fd", "\uff33", "\u2460", "\u2116"]
+        ),
+        st.characters(),
+    ),
+    max_size=60,
+)
+
+
+@settings(max_examples=1_000, deadline=None)
+@given(REPLY_TEXT)
+def test_every_path_reads_as_folding_and_translating_the_whole_reply_would(text):
+    assert clauses(text)[0] == _clauses(fold(text.strip()).translate(_TABLE))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from whatcounts_provider.replies import vocabulary
+from whatcounts_provider.replies import ReplyClassifier, vocabulary
+from whatcounts_provider.replies.normalize import clauses
 from whatcounts_provider.replies.vocabulary import REVERSAL, STRONG, WEAK, build, user_entries, variants
 
 
@@ -57,3 +58,27 @@ def test_user_phrases_join_the_tables():
     assert tables.whole["cancel my appointment"].decision == "not_opt_out"
     with pytest.raises(ValueError, match="'x' is in both opt_out and not_opt_out"):
         build(["x"], ["X!"])
+
+
+def test_plain_holds_the_whole_phrases_a_reply_typed_as_them_reads_as():
+    classifier = ReplyClassifier(opt_out=["a b c", "count me out"], not_opt_out=["no"])
+    tables = classifier._vocabulary
+    assert "a b c" in tables.whole
+    assert "a b c" not in tables.plain  # typed, it reads "abc"
+    assert tables.plain["count me out"] is tables.whole["count me out"]
+    for phrase, ruling in tables.plain.items():
+        assert classifier._decide(clauses(phrase)[0]) is ruling, phrase
+
+
+def test_prebuilt_rulings_say_what_the_rules_say():
+    tables = build()
+    assert tables.alone[tables.units["stop"]].reason == f"{tables.units['stop']} standing alone"
+    kind, label = tables.scan["remove me"]
+    assert kind == STRONG
+    assert tables.asks[label].reason == f"asks to stop the texts: {label}"
+    kind, label = tables.scan["cancel"]
+    assert kind == WEAK
+    assert tables.elsewhere[label].decision == "ambiguous"
+    assert {"stop texting", "no mas mensajes de", "stop"} <= tables.scan_prefixes
+    assert {"stop", "texting", "remove", "me"} <= tables.signals
+    assert "5" not in tables.signals

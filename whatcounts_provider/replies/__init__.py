@@ -15,7 +15,8 @@ word (FCC 24-24, CTIA, Twilio) and our own common phrasings, each with its sourc
 
 Modules: ``words`` (the opt-out and not-opt-out lists), ``cues`` (negators, reversals, fillers,
 questions, refusals, misspellings), ``normalize`` (how a reply is read), ``vocabulary`` (the
-lists and a user's phrases as lookup tables), ``decision`` (``ReplyDecision``), ``classify``.
+lists and a user's phrases as lookup tables), ``clause`` (what one clause holds), ``decision``
+(``ReplyDecision``), ``classify``.
 """
 
 from __future__ import annotations

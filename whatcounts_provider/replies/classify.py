@@ -15,8 +15,15 @@ import functools
 from typing import TYPE_CHECKING
 
 from whatcounts_provider.replies import cues
+from whatcounts_provider.replies.clause import OPENERS, cover, is_question, scan
 from whatcounts_provider.replies.decision import AMBIGUOUS, NOT_OPT_OUT, OPT_OUT, ReplyDecision
-from whatcounts_provider.replies.normalize import MAX_CHARS, clauses
+from whatcounts_provider.replies.normalize import (
+    MAX_CHARS,
+    SPELLED_OUT,
+    ascii_line,
+    folded_clauses,
+    line_clauses,
+)
 from whatcounts_provider.replies.vocabulary import (
     CONTRARY,
     REFUSAL,
@@ -31,7 +38,6 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from whatcounts_provider.replies.normalize import Clause
-    from whatcounts_provider.replies.vocabulary import Vocabulary
 
 # Replies repeat heavily ("STOP", "Stop", "stop."): the cache keeps short ones only, so memory
 # stays bounded (at most CACHE_SIZE x CACHE_MAX_CHARS characters) whatever the input.
@@ -50,11 +56,7 @@ STOP_SYMBOL = ReplyDecision(
     AMBIGUOUS, "no words, but a stop-sign emoji: it may mean stop, and no opt-out word was written"
 )
 NO_SIGNAL = "no opt-out word or phrase"
-_QUESTION_WORDS = frozenset(cues.QUESTION_WORDS)
-_AUXILIARIES = frozenset(cues.QUESTION_AUXILIARIES)
-_PRONOUNS = frozenset(cues.QUESTION_PRONOUNS)
-_LEAD_INS = frozenset(cues.LEAD_INS)
-_SPELLED_OUT = 3  # "S T O P": at least this many one-letter words are read as one word
+NOTHING = ReplyDecision(NOT_OPT_OUT, NO_SIGNAL)
 
 
 class ReplyClassifier:
@@ -115,9 +117,18 @@ class ReplyClassifier:
         return self._classify(reply)
 
     def _classify(self, text: str) -> ReplyDecision:
-        if not text or text.isspace():
+        line = ascii_line(text)
+        if line:  # most replies: ASCII once emoji are dropped, and often a known phrase as typed
+            known = self._vocabulary.plain.get(line.strip("? \n"))
+            if known is not None:
+                return known
+            found, truncated = line_clauses(line), False
+        elif not text or text.isspace():
             return EMPTY[" " if text else ""]
-        found, truncated = clauses(text)
+        elif line is None:
+            found, truncated = folded_clauses(text)
+        else:  # ASCII and emoji, but no word
+            found, truncated = [], False
         if not found:
             if any(symbol in text for symbol in cues.STOP_SYMBOLS):
                 return STOP_SYMBOL
@@ -138,118 +149,72 @@ class ReplyClassifier:
 
     def _decide(self, found: list[Clause]) -> ReplyDecision:
         vocabulary = self._vocabulary
-        every = [word for words, _ in found for word in words]
-        if len(every) >= _SPELLED_OUT and all(len(word) == 1 for word in every):
+        every = found[0][0] if len(found) == 1 else [word for words, _ in found for word in words]
+        if len(every) >= SPELLED_OUT and len(every[0]) == 1 and len("".join(every)) == len(every):
             every = ["".join(every)]
             found = [(every, False)]
-        known = vocabulary.whole.get(" ".join(every))
+        whole = " ".join(every)
+        known = vocabulary.whole.get(whole)
         if known is not None:
             return known
-        strong: list[str] = []  # plain requests: an opt-out unless something below is found
-        unclear: list[str] = []  # negated, or asked about
-        weak: list[str] = []  # opt-out words that may mean something else; moot beside a request
-        against: list[str] = []  # a question, a reversal, an opt-in or help keyword
+        if vocabulary.signals.isdisjoint(every):  # no opt-out word: not an opt-out, unless it refuses
+            for words, _ in found if len(found) > 1 else ():  # one clause would be a whole phrase
+                kind = vocabulary.clause_kinds.get(" ".join(words))
+                if kind is not None and kind[0] == REFUSAL and cover(vocabulary, words) is None:
+                    return ReplyDecision(AMBIGUOUS, kind[1])
+            return NOTHING
+        # Only the first reason of each kind is ever quoted, so only that one is written.
+        strong: ReplyDecision | None = None  # a plain request: an opt-out unless something below is found
+        unclear = ""  # negated, or asked about
+        weak: ReplyDecision | None = None  # an opt-out word in another sense; moot beside a request
+        against = ""  # a question, a reversal, an opt-in or help keyword
         refusal = ""
+        single = len(found) == 1
         for words, marked in found:
-            unit = cover(vocabulary, words)
-            if unit is not None:
-                if unit:
-                    strong.append(f"{unit} standing alone")
-                continue
-            text = " ".join(words)
-            kind = vocabulary.clause_kinds.get(text)
+            if vocabulary.cover_words.issuperset(words):
+                unit = cover(vocabulary, words)
+                if unit is not None:
+                    if unit and strong is None:
+                        strong = vocabulary.alone[unit]
+                    continue
+            # Every clause kind is in vocabulary.whole: a clause that is the whole reply is none.
+            text = whole if single else " ".join(words)
+            kind = None if single else vocabulary.clause_kinds.get(text)
             if kind is not None:
                 if kind[0] == CONTRARY:
-                    against.append(f"the message also says {kind[1]}")
+                    against = against or f"the message also says {kind[1]}"
                 elif kind[0] == REFUSAL:
                     refusal = refusal or kind[1]
                 continue
-            question = is_question(words)
+            question = words[0] in OPENERS and is_question(words)
             asked = not (question or marked)  # already said, or no question to say
-            for hit, what, negator in scan(vocabulary, words):
-                if negator:
-                    unclear.append(f"{what} is negated by '{negator}'")
-                elif hit == REVERSAL:
-                    against.append(f"the message also says '{what}'")
-                elif hit == WEAK:
-                    weak.append(f"{what} is in a longer message, where it may mean something else")
-                elif question:
-                    unclear.append(f"{what} is in a question ('{text}')")
-                    asked = True
-                else:
-                    strong.append(f"asks to stop the texts: {what}")
-                    asked = True  # "Stop texting me?" asks nothing
+            if not vocabulary.scan_first.isdisjoint(words):
+                for hit, what, negator in scan(vocabulary, words):
+                    if negator:
+                        unclear = unclear or f"{what} is negated by '{negator}'"
+                    elif hit == REVERSAL:
+                        against = against or f"the message also says '{what}'"
+                    elif hit == WEAK:
+                        weak = weak or vocabulary.elsewhere[what]
+                    elif question:
+                        unclear = unclear or f"{what} is in a question ('{text}')"
+                        asked = True
+                    else:
+                        strong = strong or vocabulary.asks[what]
+                        asked = True  # "Stop texting me?" asks nothing
             if not asked:
-                against.append(f"the message also asks a question ('{text}')")
-        if strong:
+                against = against or f"the message also asks a question ('{text}')"
+        if strong is not None:
             if not unclear and not against:
-                return ReplyDecision(OPT_OUT, strong[0])
-            return ReplyDecision(AMBIGUOUS, f"{strong[0]}; but {(unclear or against)[0]}")
-        if unclear or weak:
-            return ReplyDecision(AMBIGUOUS, "; ".join((unclear or weak)[:1] + against[:1]))
+                return strong
+            return ReplyDecision(AMBIGUOUS, f"{strong.reason}; but {unclear or against}")
+        if unclear:
+            return ReplyDecision(AMBIGUOUS, f"{unclear}; {against}" if against else unclear)
+        if weak is not None:
+            return ReplyDecision(AMBIGUOUS, f"{weak.reason}; {against}") if against else weak
         if refusal:
             return ReplyDecision(AMBIGUOUS, refusal)
-        return ReplyDecision(NOT_OPT_OUT, NO_SIGNAL)
-
-
-def cover(vocabulary: Vocabulary, words: list[str]) -> str | None:
-    """The label of the first opt-out keyword if ``words`` are only keywords and fillers ("" if
-    only fillers); None if any word is something else."""
-    if not vocabulary.cover_words.issuperset(words):
-        return None
-    first, start, count = "", 0, len(words)
-    while start < count:
-        for size in range(min(vocabulary.max_unit, count - start), 0, -1):
-            phrase = " ".join(words[start : start + size])
-            if phrase in vocabulary.units:
-                first = first or vocabulary.units[phrase]
-                break
-            if phrase in vocabulary.fillers:
-                break
-        else:
-            return None
-        start += size
-    return first
-
-
-def scan(vocabulary: Vocabulary, words: list[str]) -> list[tuple[int, str, str]]:
-    """Each phrase of ``vocabulary.scan`` in ``words`` (the longest at each place; none inside
-    another) as (kind, label, the negator before it or "")."""
-    hits: list[tuple[int, str, str]] = []
-    count, after = len(words), 0
-    for start in range(count):
-        if start < after or words[start] not in vocabulary.scan_first:
-            continue
-        phrase, best, size = words[start], vocabulary.scan.get(words[start]), 1
-        for end in range(start + 1, min(count, start + vocabulary.max_scan)):
-            phrase = f"{phrase} {words[end]}"
-            found = vocabulary.scan.get(phrase)
-            if found is not None:
-                best, size = found, end - start + 1
-        if best is None:
-            continue
-        after = start + size
-        negator = ""
-        if best[0] != REVERSAL:
-            before = words[max(0, start - cues.NEGATION_WINDOW) : start]
-            negator = next((word for word in reversed(before) if word in vocabulary.negators), "")
-        hits.append((best[0], best[1], negator))
-    return hits
-
-
-def is_question(words: list[str]) -> bool:
-    """Whether the clause opens as a question ("when does it end", "do you", "can i"); "can you"
-    and the like open requests."""
-    start = 0
-    while start < len(words) - 1 and words[start] in _LEAD_INS:
-        start += 1
-    first = words[start]
-    if first in _QUESTION_WORDS:
-        return True
-    following = words[start + 1] if start + 1 < len(words) else ""
-    if first in ("can", "could", "would", "will") and following == "you":
-        return False
-    return first in _AUXILIARIES and following in _PRONOUNS
+        return NOTHING
 
 
 def _rebuild(opt_out: tuple[str, ...], not_opt_out: tuple[str, ...]) -> ReplyClassifier:

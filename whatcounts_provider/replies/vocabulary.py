@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from whatcounts_provider.replies import cues, words
 from whatcounts_provider.replies.decision import AMBIGUOUS, NOT_OPT_OUT, OPT_OUT, ReplyDecision
-from whatcounts_provider.replies.normalize import phrase_key
+from whatcounts_provider.replies.normalize import SPELLED_OUT, phrase_key
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -90,15 +90,24 @@ class Vocabulary:
     """Every table the classifier reads; built once per ``ReplyClassifier``."""
 
     whole: Mapping[str, ReplyDecision]  # the whole message, as one phrase
+    plain: Mapping[str, ReplyDecision]  # whole, less the phrases a reply typed as them reads otherwise
     units: Mapping[str, str]  # opt-out keywords and phrases standing alone -> their label
     fillers: frozenset[str]
     cover_words: frozenset[str]  # every word of units and fillers: a fast "cannot be covered"
     max_unit: int
     scan: Mapping[str, tuple[int, str]]  # phrases found inside a clause -> (STRONG/WEAK/REVERSAL, label)
     scan_first: frozenset[str]
+    signals: frozenset[str]  # scan_first and every word of units: without one, no opt-out word
+    scan_prefixes: frozenset[str]  # each scan phrase's first one, two, ... words: where to stop
     max_scan: int
     clause_kinds: Mapping[str, tuple[str, str]]  # a whole clause -> (CONTRARY/COURTESY/REFUSAL, reason)
     negators: frozenset[str]
+    # The rulings a clause most often settles on, by the label that decided, built here once so
+    # that deciding a reply makes no new object: a unit standing alone, a request (STRONG), an
+    # opt-out word in a longer message (WEAK).
+    alone: Mapping[str, ReplyDecision]
+    asks: Mapping[str, ReplyDecision]
+    elsewhere: Mapping[str, ReplyDecision]
 
 
 def label(phrase: str, sources: Iterable[str]) -> str:
@@ -162,22 +171,48 @@ def build(opt_out: Iterable[object] | None = (), not_opt_out: Iterable[object] |
         else ReplyDecision(NOT_OPT_OUT, f"{reason}: not an opt-out")
         for phrase, (kind, reason) in clause_kinds.items()
     }
+    alone = {text: ReplyDecision(OPT_OUT, f"{text} standing alone") for text in units.values()}
     for phrase, text in units.items():
         if phrase not in user_not_opt_out:
-            whole[phrase] = ReplyDecision(OPT_OUT, f"{text} standing alone")
+            whole[phrase] = alone[text]
     fillers = frozenset(cues.FILLERS)
+    scan_first = frozenset(phrase.split()[0] for phrase in scan)
     return Vocabulary(
         whole=whole,
+        plain={phrase: ruling for phrase, ruling in whole.items() if _as_typed(phrase)},
         units=units,
         fillers=fillers,
         cover_words=frozenset(word for phrase in (*units, *fillers) for word in phrase.split()),
         max_unit=max(phrase.count(" ") + 1 for phrase in (*units, *fillers)),
         scan=scan,
-        scan_first=frozenset(phrase.split()[0] for phrase in scan),
+        scan_first=scan_first,
+        signals=scan_first | frozenset(word for phrase in units for word in phrase.split()),
+        scan_prefixes=frozenset(
+            " ".join(phrase.split()[:size]) for phrase in scan for size in range(1, phrase.count(" ") + 2)
+        ),
         max_scan=max(phrase.count(" ") + 1 for phrase in scan),
         clause_kinds=clause_kinds,
         negators=frozenset(cues.NEGATORS),
+        alone=alone,
+        asks={
+            text: ReplyDecision(OPT_OUT, f"asks to stop the texts: {text}")
+            for hit, text in scan.values()
+            if hit == STRONG
+        },
+        elsewhere={
+            text: ReplyDecision(AMBIGUOUS, f"{text} is in a longer message, where it may mean something else")
+            for hit, text in scan.values()
+            if hit == WEAK
+        },
     )
+
+
+def _as_typed(phrase: str) -> bool:
+    """Whether a reply typed as ``phrase`` reads as ``phrase``: no misspelling, repeat or tripled
+    letter to read otherwise, and not one-letter words to be read as one word."""
+    words = phrase.split()
+    spelled_out = len(words) >= SPELLED_OUT and all(len(word) == 1 for word in words)
+    return phrase_key(phrase) == phrase and not spelled_out
 
 
 def refusal_reason(phrase: str) -> str:
