@@ -28,12 +28,7 @@ class BulkSummary:
     """
 
     def __init__(
-        self,
-        *,
-        form: InputForm,
-        sender_code: Any,
-        source: str | None = None,
-        receipts: str | None = None,
+        self, *, form: InputForm, sender_code: Any, source: str | None = None, receipts: str | None = None
     ) -> None:
         self.form = form
         self.sender_code = None if sender_code is None else str(sender_code)
