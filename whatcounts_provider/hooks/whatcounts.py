@@ -34,7 +34,8 @@ class WhatCountsHook(BaseHook):
 
     The connection holds the Site URL (Host), the realm (Login) and the API password
     (Password); optional extras are ``api_version``, ``timeout``, ``max_retries``,
-    ``default_region`` and ``verify``. One authenticated, pooled ``requests.Session`` is
+    ``default_region``, ``verify``, ``api_key`` and ``sender_codes`` (every SMS sender code of
+    the account: ``settings.sender_codes``, for revoke-all). One authenticated, pooled ``requests.Session`` is
     built per hook on first use. Transient failures (connection errors, timeouts, 429 and
     5xx other than WhatCounts' "no subscription" answer) are retried with capped exponential
     backoff and jitter, honouring ``Retry-After``.
