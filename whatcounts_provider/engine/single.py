@@ -10,8 +10,9 @@ from whatcounts_provider.deadline import parse_requested_at
 from whatcounts_provider.engine.intent import Intent
 from whatcounts_provider.engine.resume import try_receipts
 from whatcounts_provider.exceptions import WhatCountsConfigError, WhatCountsError
+from whatcounts_provider.inputs.form import check_choice
 from whatcounts_provider.phone import mask_phone
-from whatcounts_provider.types import NO_MESSAGE, Row, Scope, StopOutcome, json_safe
+from whatcounts_provider.types import NO_MESSAGE, SCOPES, Row, Scope, StopOutcome, json_safe
 
 if TYPE_CHECKING:
     from whatcounts_provider.engine.resume import TryReceipts
@@ -54,11 +55,13 @@ def opt_out_one(
     :param scope: ``"sender_code"`` or ``"all"`` (every code of the connection's ``sender_codes``).
     :param classifier: the reply rules; ``None`` for the default ones.
     :raises InvalidRequestedAtError: ``requested_at`` is unusable; nothing was sent or written.
-    :raises WhatCountsConfigError: ``scope="all"`` without the ``sender_codes`` extra; nothing sent.
+    :raises WhatCountsConfigError: ``scope`` is not ``"sender_code"`` or ``"all"``, or is
+        ``"all"`` without the ``sender_codes`` extra; nothing sent.
     :raises InvalidPhoneNumberError, InvalidSenderCodeError: bad input; nothing was sent for it.
     :raises SmsSubscriberNotFoundError: no subscription, with ``missing_ok=False``.
     :raises WhatCountsError: the stop failed (the receipt says ``failed``).
     """
+    check_choice("scope", scope, SCOPES)  # run_opt_outs has OptOutOptions check its own
     when = None if requested_at in (None, "") else parse_requested_at(requested_at)
     intent = Intent(
         scope=scope,

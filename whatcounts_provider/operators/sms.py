@@ -108,7 +108,6 @@ class StopSmsSubscriberOperator(BaseOperator):
         from whatcounts_provider.engine import opt_out_one
         from whatcounts_provider.receipts import TaskIdentity
 
-        check_choice("scope", self.scope, SCOPES)
         return opt_out_one(
             self.hook,
             self.phone,
@@ -245,7 +244,6 @@ class BulkStopSmsSubscriberOperator(BaseOperator):
         from whatcounts_provider.engine import OptOutOptions, run_opt_outs
         from whatcounts_provider.receipts import TaskIdentity
 
-        check_choice("scope", self.scope, SCOPES)
         inputs = Inputs(
             phones=self.phones,
             rows=self.rows,
