@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import pytest
 
 from whatcounts_provider.exceptions import (
@@ -12,6 +14,7 @@ from whatcounts_provider.exceptions import (
     WhatCountsAuthError,
     WhatCountsBulkError,
     WhatCountsCancelledError,
+    WhatCountsCircuitOpenError,
     WhatCountsConfigError,
     WhatCountsError,
     WhatCountsInvalidInputsError,
@@ -39,6 +42,8 @@ WORTH_A_TASK_RETRY = {
     "server error": WhatCountsApiError("Service Unavailable", status_code=503),
     "some phones failed": WhatCountsBulkError("2 failed", summary={}),
     "cancelled": WhatCountsCancelledError("cancelled"),
+    # The run's circuit breaker stopped sending during an outage: a later try sends the pair.
+    "circuit breaker open": WhatCountsCircuitOpenError("not sent", failures=20, seconds=61.0),
 }
 
 
@@ -63,3 +68,10 @@ def test_the_specific_bases_are_kept():
     assert NO_RETRY_CAN_FIX["rejected credentials"].status_code == 401
     for error in (WhatCountsConfigError, InvalidPhoneNumberError, InvalidSenderCodeError):
         assert issubclass(error, ValueError)
+
+
+def test_a_circuit_breaker_error_is_a_transport_error_that_survives_pickling():
+    error = WhatCountsCircuitOpenError("not sent", failures=20, seconds=61.0, reasons=("HTTP 503",))
+    assert isinstance(error, WhatCountsTransportError)
+    copy = pickle.loads(pickle.dumps(error))  # noqa: S301 -- bytes we just made
+    assert (str(copy), copy.failures, copy.seconds, copy.reasons) == ("not sent", 20, 61.0, ("HTTP 503",))

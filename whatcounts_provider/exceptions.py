@@ -53,6 +53,25 @@ class WhatCountsTransportError(WhatCountsError):
     """No answer from WhatCounts: connection refused or dropped, or a timeout, after all retries."""
 
 
+class WhatCountsCircuitOpenError(WhatCountsTransportError):
+    """The run's circuit breaker is open: WhatCounts kept failing, so this request was not sent
+    (again). Like any transport error it keeps the task's retries: a later try sends it.
+
+    :param failures: the failed attempts in a row that opened the breaker.
+    :param seconds: how long that run of failures lasted.
+    :param reasons: what went wrong, each said once (``HTTP 503``, a transport description).
+    """
+
+    def __init__(
+        self, message: str, *, failures: int = 0, seconds: float = 0.0, reasons: tuple[str, ...] = ()
+    ) -> None:
+        # Keyword arguments with defaults: unpickling calls cls(*args), then restores __dict__.
+        super().__init__(message)
+        self.failures = failures
+        self.seconds = seconds
+        self.reasons = reasons
+
+
 class InvalidPhoneNumberError(WhatCountsError, ValueError, AirflowFailException):
     """A phone number cannot be normalised; no request was sent for it."""
 

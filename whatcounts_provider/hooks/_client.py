@@ -85,6 +85,7 @@ class Client:
         :param tally: counts the HTTP attempts of this request, retries included.
         :param attempts: overrides the connection's retry budget (``test_connection`` uses 1).
         :raises WhatCountsTransportError: no answer came, after the last attempt.
+        :raises WhatCountsCircuitOpenError: the run's circuit breaker is open: not sent (again).
         """
         tally = tally or Tally()
         url = self.settings.base_url + path

@@ -26,9 +26,16 @@ log = logging.getLogger(__name__)
 
 MAX_RETRIES_LIMIT = 20
 
-# Tuning knobs accepted as extras (and hook arguments) but kept off the connection form:
-# few users need them, and every form field is one more thing to get wrong.
-RETRY_EXTRAS = ("retry_backoff_initial", "retry_backoff_max", "retry_after_max")
+# Tuning knobs of the retry loop and its circuit breaker, accepted as extras (and hook arguments)
+# but kept off the connection form: few users need them, and every form field is one more thing
+# to get wrong.
+RETRY_EXTRAS = (
+    "retry_backoff_initial",
+    "retry_backoff_max",
+    "retry_after_max",
+    "breaker_failures",
+    "breaker_seconds",
+)
 
 #: Airflow 2.x forms stored custom fields with this prefix; both spellings are accepted.
 PREFIX = "extra__whatcounts__"
@@ -80,7 +87,8 @@ def seconds(name: str, value: Any, conn_id: str) -> float:
 def wait_seconds(
     name: str, argument: float | None, extras: dict[str, Any], default: float, conn_id: str
 ) -> float:
-    """A retry wait knob, hook argument > extra > default; 0 is allowed (no wait)."""
+    """A knob in seconds (a retry wait, the breaker's span), hook argument > extra > default; 0 is
+    allowed (no wait, no minimum span)."""
     label, value = (
         (f"{name} argument", argument)
         if argument is not None
@@ -92,6 +100,22 @@ def wait_seconds(
             f"connection {conn_id!r}: {label} must be a number of seconds, 0 or more, got {value!r}"
         )
     return number_
+
+
+def failure_count(name: str, argument: int | None, extras: dict[str, Any], default: int, conn_id: str) -> int:
+    """A count of failures (the breaker's), hook argument > extra > default; 0 is allowed (off)."""
+    label, value = (
+        (f"{name} argument", argument)
+        if argument is not None
+        else (f"extra {name!r}", extras.get(name, default))
+    )
+    number_ = number(value)
+    if number_ is None or not 0 <= number_ < float("inf") or number_ != int(number_):
+        raise WhatCountsConfigError(
+            f"connection {conn_id!r}: {label} must be a whole number, 0 or more (0 turns the "
+            f"circuit breaker off), got {value!r}"
+        )
+    return int(number_)
 
 
 def retries(name: str, value: Any, conn_id: str) -> int:

@@ -15,6 +15,7 @@ from urllib3.util import Retry
 
 from whatcounts_provider.exceptions import TransientError, WhatCountsCancelledError
 from whatcounts_provider.hooks._answers import Reply, is_retryable
+from whatcounts_provider.hooks._breaker import Breaker
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -65,7 +66,8 @@ class RetryPolicy:
     are retried. The wait before attempt ``n + 1`` is ``min(backoff_max, backoff_initial * 2**(n-1))``
     plus a jitter of up to ``backoff_initial``; a valid ``Retry-After`` replaces it (capped at
     ``retry_after_max``) and pauses the run's :class:`Throttle`, so every worker waits, not only
-    the one that was told. One policy serves all calls and threads of a hook.
+    the one that was told. Every attempt is reported to the run's :class:`Breaker`; once it is
+    open, nothing more is sent (see :meth:`send`). One policy serves all calls and threads of a hook.
 
     :param attempts: attempts per logical request (1 + retries).
     :param backoff_initial: first backoff in seconds (0 retries at once).
@@ -77,6 +79,7 @@ class RetryPolicy:
     :param rand: a float in [0, 1) for the jitter; injected by tests.
     :param cancelled: once set, a failed attempt ends the call (``WhatCountsCancelledError``)
         instead of being retried.
+    :param breaker: the run's circuit breaker; none given: one that never opens.
     """
 
     def __init__(
@@ -91,6 +94,7 @@ class RetryPolicy:
         describe: Callable[[BaseException], str],
         rand: Callable[[], float] = random.random,
         cancelled: threading.Event | None = None,
+        breaker: Breaker | None = None,
     ) -> None:
         self.attempts = attempts
         self.backoff_initial = backoff_initial
@@ -101,6 +105,7 @@ class RetryPolicy:
         self._describe = describe
         self._rand = rand
         self._cancelled = cancelled or threading.Event()
+        self.breaker = breaker or Breaker(failures=0, seconds=0)
         self._lock = threading.Lock()
         self._retries = 0
 
@@ -113,6 +118,7 @@ class RetryPolicy:
         log: Any,
         describe: Callable[[BaseException], str],
         cancelled: threading.Event | None = None,
+        breaker: Breaker | None = None,
     ) -> RetryPolicy:
         """The policy of a resolved connection (hook argument > extra > default for every knob)."""
         return cls(
@@ -124,6 +130,7 @@ class RetryPolicy:
             log=log,
             describe=describe,
             cancelled=cancelled,
+            breaker=breaker,
         )
 
     @property
@@ -173,19 +180,28 @@ class RetryPolicy:
         :param attempts: overrides the policy's budget (``test_connection`` uses 1).
         :raises TransientError: the last network failure, when the budget ran out (or at once
             for a permanent one).
+        :raises WhatCountsCircuitOpenError: the breaker is open, before an attempt or instead of
+            a retry: this request is not sent (again).
         """
         budget = attempts or self.attempts
         tally = tally or Tally()
         number = 0
         while True:
+            # Checked before the throttle (a refused request takes no rate slot) and after it (a
+            # rate-capped wait may end after the breaker opened). The loop's top also follows a backoff.
+            self.breaker.check(label, number)
+            throttle.acquire()
+            self.breaker.check(label, number)
             number += 1
             tally.attempts += 1
-            throttle.acquire()
             reply = error = None
             try:
                 reply = attempt()
             except TransientError as exc:
                 error = exc
+                self.breaker.record_failure(self._describe(exc.cause))
+            else:
+                self.breaker.record_reply(reply)
             decision = self.decide(number, budget, reply=reply, error=error)
             if not decision.retry:
                 if error is not None:
@@ -199,6 +215,7 @@ class RetryPolicy:
                 raise WhatCountsCancelledError(
                     f"{label()}: cancelled after {decision.reason} on attempt {number}"
                 )
+            self.breaker.check(label, number)  # this very failure may have opened it: no wait then
             with self._lock:
                 self._retries += 1
             self._log.warning(

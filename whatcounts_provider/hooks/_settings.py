@@ -17,6 +17,8 @@ from whatcounts_provider.exceptions import WhatCountsConfigError
 from whatcounts_provider.hooks import _extras
 from whatcounts_provider.hooks._extras import MAX_RETRIES_LIMIT, RETRY_EXTRAS
 from whatcounts_provider.types import (
+    DEFAULT_BREAKER_FAILURES,
+    DEFAULT_BREAKER_SECONDS,
     DEFAULT_MAX_RETRIES,
     DEFAULT_READ_TIMEOUT,
     DEFAULT_REGION,
@@ -54,6 +56,8 @@ def resolve_settings(
     retry_backoff_initial: float | None = None,
     retry_backoff_max: float | None = None,
     retry_after_max: float | None = None,
+    breaker_failures: int | None = None,
+    breaker_seconds: float | None = None,
 ) -> WhatCountsSettings:
     """Build :class:`WhatCountsSettings` from an Airflow ``Connection`` and hook arguments.
 
@@ -63,6 +67,10 @@ def resolve_settings(
     :param retry_backoff_initial: first backoff in seconds; overrides the extra of that name.
     :param retry_backoff_max: longest backoff in seconds; overrides the extra of that name.
     :param retry_after_max: cap on a ``Retry-After`` wait; overrides the extra of that name.
+    :param breaker_failures: failed attempts in a row that open the circuit breaker (0: off);
+        overrides the extra of that name.
+    :param breaker_seconds: how long those failures must have lasted, at least; overrides the
+        extra of that name.
     """
     conn_id = conn.conn_id
     extras = _extras.known_extras(conn)
@@ -95,8 +103,12 @@ def resolve_settings(
             ("retry_backoff_initial", retry_backoff_initial, DEFAULT_RETRY_BACKOFF_INITIAL),
             ("retry_backoff_max", retry_backoff_max, DEFAULT_RETRY_BACKOFF_MAX),
             ("retry_after_max", retry_after_max, DEFAULT_RETRY_AFTER_MAX),
+            ("breaker_seconds", breaker_seconds, DEFAULT_BREAKER_SECONDS),
         )
     }
+    failures = problems.check(
+        _extras.failure_count, "breaker_failures", breaker_failures, extras, DEFAULT_BREAKER_FAILURES, conn_id
+    )
     problems.raise_if_any()  # so none of the values below is None (the casts are for mypy)
     return WhatCountsSettings(
         conn_id=conn_id,
@@ -113,6 +125,8 @@ def resolve_settings(
         retry_backoff_initial=cast("float", waits["retry_backoff_initial"]),
         retry_backoff_max=cast("float", waits["retry_backoff_max"]),
         retry_after_max=cast("float", waits["retry_after_max"]),
+        breaker_failures=cast("int", failures),
+        breaker_seconds=cast("float", waits["breaker_seconds"]),
     )
 
 

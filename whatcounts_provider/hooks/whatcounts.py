@@ -13,6 +13,7 @@ from whatcounts_provider.exceptions import WhatCountsCancelledError, WhatCountsE
 from whatcounts_provider.get_provider_info import DEFAULT_CONN_ID
 from whatcounts_provider.hooks import _bulk, _form
 from whatcounts_provider.hooks._answers import sanitize
+from whatcounts_provider.hooks._breaker import Breaker
 from whatcounts_provider.hooks._client import Client
 from whatcounts_provider.hooks._outcomes import Job, Sorter, as_given, pair_rows, stop_outcome
 from whatcounts_provider.hooks._retry import RetryPolicy, Tally
@@ -40,6 +41,17 @@ class WhatCountsHook(BaseHook):
     5xx other than WhatCounts' "no subscription" answer) are retried with capped exponential
     backoff and jitter, honouring ``Retry-After``.
 
+    A circuit breaker ends an outage's run in minutes: once ``breaker_failures`` attempts in a row
+    have failed (network failures and retryable 5xx, whichever call or thread made them; a 429
+    does not count, an answer worth keeping starts the count again) over at least
+    ``breaker_seconds``, the hook sends nothing more. Every request not yet sent, or waiting to be
+    retried, raises :class:`~whatcounts_provider.exceptions.WhatCountsCircuitOpenError` (a bulk
+    run's pair is then a ``failed`` outcome). There is one breaker per hook, not per call, like the
+    retry count and :meth:`cancel`: the operators build one hook per try, so a task retry starts
+    with a closed breaker, and code that loops over :meth:`stop_sms_subscriber` with one hook is
+    protected too. An open breaker stays open: use a new hook for new work. With the defaults one
+    pair alone never opens it (its 6 attempts are fewer than 20): a single phone spends its retries.
+
     :param whatcounts_conn_id: the Airflow connection of type ``whatcounts``.
     :param timeout: read timeout in seconds; overrides the connection's ``timeout`` extra.
     :param max_retries: retries of transient failures; overrides the ``max_retries`` extra.
@@ -48,6 +60,10 @@ class WhatCountsHook(BaseHook):
     :param retry_backoff_max: longest backoff in seconds (default 30); overrides the extra.
     :param retry_after_max: longest ``Retry-After`` wait honoured, in seconds (default 60; longer
         ones are capped and logged); overrides the extra.
+    :param breaker_failures: failed attempts in a row that open the circuit breaker (default 20;
+        0 turns it off); overrides the extra of the same name.
+    :param breaker_seconds: how long, at least, those failures must have lasted (default 60);
+        overrides the extra.
     """
 
     conn_name_attr = "whatcounts_conn_id"
@@ -64,6 +80,8 @@ class WhatCountsHook(BaseHook):
         retry_backoff_initial: float | None = None,
         retry_backoff_max: float | None = None,
         retry_after_max: float | None = None,
+        breaker_failures: int | None = None,
+        breaker_seconds: float | None = None,
     ) -> None:
         super().__init__()
         self.whatcounts_conn_id = whatcounts_conn_id
@@ -73,6 +91,8 @@ class WhatCountsHook(BaseHook):
             "retry_backoff_initial": retry_backoff_initial,
             "retry_backoff_max": retry_backoff_max,
             "retry_after_max": retry_after_max,
+            "breaker_failures": breaker_failures,
+            "breaker_seconds": breaker_seconds,
         }
         self._cancelled = threading.Event()
 
@@ -107,7 +127,12 @@ class WhatCountsHook(BaseHook):
     def _retry_policy(self) -> RetryPolicy:
         """The connection's retry policy, built once and shared by every call and thread."""
         return RetryPolicy.from_settings(
-            self.settings, sleep=self._sleep, log=self.log, describe=self._describe, cancelled=self._cancelled
+            self.settings,
+            sleep=self._sleep,
+            log=self.log,
+            describe=self._describe,
+            cancelled=self._cancelled,
+            breaker=Breaker.from_settings(self.settings, clock=self._now, log=self.log),
         )
 
     # The hook's only clock and sleep (throttle waits, retry waits): tests replace these two.
