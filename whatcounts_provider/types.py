@@ -83,10 +83,22 @@ DEFAULT_VERIFY: bool | str = True
 DEFAULT_RETRY_BACKOFF_INITIAL = 0.5
 DEFAULT_RETRY_BACKOFF_MAX: float = 30
 DEFAULT_RETRY_AFTER_MAX: float = 60
+# The circuit breaker opens after this many failed attempts in a row, spread over at least this
+# many seconds: 20 is over three pairs' whole retry budget, 60 s outlasts a blip of fast workers.
+DEFAULT_BREAKER_FAILURES = 20
+DEFAULT_BREAKER_SECONDS: float = 60
 
 #: The hook's keyword settings (``WhatCountsHook(timeout=...)``, the operators' ``hook_params``);
 #: each overrides the connection extra of the same name.
-HOOK_SETTINGS = ("timeout", "max_retries", "retry_backoff_initial", "retry_backoff_max", "retry_after_max")
+HOOK_SETTINGS = (
+    "timeout",
+    "max_retries",
+    "retry_backoff_initial",
+    "retry_backoff_max",
+    "retry_after_max",
+    "breaker_failures",
+    "breaker_seconds",
+)
 
 # Longest text kept from a non-JSON input (its repr); a phone cell is never near this long.
 _INPUT_REPR_LIMIT = 200
@@ -113,6 +125,10 @@ class WhatCountsSettings:
     retry_backoff_max: float = DEFAULT_RETRY_BACKOFF_MAX
     #: A ``Retry-After`` longer than this many seconds is capped (and the cap logged).
     retry_after_max: float = DEFAULT_RETRY_AFTER_MAX
+    #: Failed attempts in a row, across the run's threads, that open the circuit breaker (0: never).
+    breaker_failures: int = DEFAULT_BREAKER_FAILURES
+    #: ... provided the first of them was at least this many seconds ago.
+    breaker_seconds: float = DEFAULT_BREAKER_SECONDS
     #: The ``x-api-key`` header value (Base64 of ``apiClientName:apiClientAuth``), or None.
     api_key: str | None = field(default=None, repr=False)
     #: Every SMS sender code of the account (extra ``sender_codes``), validated, in the order
@@ -143,6 +159,8 @@ class Row(NamedTuple):
         ``invalid`` (with ``scope="all"``, its other pairs are still stopped, and this one is
         reported ``invalid``).
     :param scope: ``sender_code`` or ``all`` (see :data:`Scope`).
+    :param message_id: the id of the message or record that asked for the opt-out (a queue's
+        message id), as text, or ``None``: the receipt's ``message_id``.
     """
 
     row: int
@@ -157,6 +175,7 @@ class Row(NamedTuple):
     codes: tuple[str, ...] = ()
     code_error: str | None = None
     scope: Scope = "sender_code"
+    message_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -177,6 +196,8 @@ class StopOutcome:
         single-phone paths raise it); never serialised.
     :param fanout: which of the row's pairs this is (0: the first, or the only one); a row
         stopped on several sender codes (``scope="all"``) has one outcome per code.
+    :param of: how many outcomes the row has in all (so that whoever waits for a whole row, such
+        as a queue acknowledging its message, knows when it has them all).
     """
 
     row: Row
@@ -189,6 +210,7 @@ class StopOutcome:
     permanent: bool = False
     cause: WhatCountsError | None = field(default=None, repr=False, compare=False)
     fanout: int = 0
+    of: int = 1
 
     @property
     def index(self) -> int:

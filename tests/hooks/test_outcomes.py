@@ -347,9 +347,9 @@ def test_sorter_sends_one_pair_per_code_and_deduplicates_after_the_expansion():
     sort = sorter(already_done={("12065959696", "C3")}).sort
     first = sort(row(1, "2065959696", "A1", codes=("A1", "B2", "C3"), scope="all"))
     assert first == [
-        Job(first[0].row, "12065959696", "A1", 0),
-        Job(first[0].row, "12065959696", "B2", 1),
-        StopOutcome(first[0].row, "already_done", "12065959696", "C3", fanout=2),
+        Job(first[0].row, "12065959696", "A1", 0, of=3),
+        Job(first[0].row, "12065959696", "B2", 1, of=3),
+        StopOutcome(first[0].row, "already_done", "12065959696", "C3", fanout=2, of=3),
     ]
     again = sort(row(2, "+1 206 595 9696", "B2", codes=("A1", "B2", "C3"), scope="all"))
     assert [(item.status, item.sender_code, item.fanout) for item in again] == [  # type: ignore[union-attr]

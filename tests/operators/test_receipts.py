@@ -23,7 +23,7 @@ pytestmark = pytest.mark.usefixtures("fast_retries")
 # The receipt keys of docs/receipts.md: exactly these, other code reads them.
 KEYS = {
     "row", "input", "phone", "sender_code", "requested_sender_code", "scope", "status", "error",
-    "message", "reply_decision", "reply_reason", "whatcounts", "requested_at", "processed_at",
+    "message", "message_id", "reply_decision", "reply_reason", "whatcounts", "requested_at", "processed_at",
     "business_days_to_honour", "attempts", "dag_id", "run_id", "task_id",
     "map_index", "try_number", "provider_version",
 }  # fmt: skip

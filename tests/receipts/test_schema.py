@@ -34,6 +34,7 @@ def test_an_outcome_maps_to_its_receipt_fields():
         "status": "stopped",
         "error": None,
         "message": None,
+        "message_id": None,
         "reply_decision": None,
         "reply_reason": None,
         "whatcounts": {"id": 9},

@@ -97,7 +97,7 @@ def test_receipt_line_has_exactly_the_contract_keys(tmp_path: Any) -> None:
     assert list(line) == list(RECEIPT_KEYS)
     assert set(RECEIPT_KEYS) == {
         "row", "input", "phone", "sender_code", "requested_sender_code", "scope", "status", "error",
-        "message", "reply_decision", "reply_reason", "whatcounts", "requested_at",
+        "message", "message_id", "reply_decision", "reply_reason", "whatcounts", "requested_at",
         "processed_at", "business_days_to_honour", "attempts", "dag_id", "run_id", "task_id",
         "map_index", "try_number", "provider_version",
     }  # fmt: skip

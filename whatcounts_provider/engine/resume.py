@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -16,7 +18,7 @@ from whatcounts_provider.receipts import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     from whatcounts_provider.receipts import TaskIdentity
     from whatcounts_provider.storage import Location
@@ -31,12 +33,14 @@ class TryReceipts:
     :param folder: the task instance's folder.
     :param done: pairs that earlier tries of this DAG run honoured: not sent again.
     :param trusted: the earlier try folders they come from.
+    :param durable: the outcomes whose receipts are written (see :class:`Durable`).
     """
 
     writer: ReceiptWriter | None = None
     folder: Location | None = None
     done: set[tuple[str, str]] = field(default_factory=set)
     trusted: frozenset[str] = frozenset()
+    durable: Durable | None = None
 
     @property
     def uri(self) -> str | None:
@@ -45,7 +49,16 @@ class TryReceipts:
 
     def add(self, outcome: StopOutcome) -> None:
         """Write the outcome's receipt (none for ``already_done``: an earlier one covers it)."""
-        if self.writer is not None:
+        if self.writer is None:
+            if self.durable is not None:
+                self.durable.report([outcome])
+            return
+        if self.durable is None:
+            self.writer.add_outcome(outcome)
+        elif outcome.status == "already_done":
+            self.durable.report([outcome])  # an earlier try's receipt, written long ago
+        else:
+            self.durable.pending(outcome)
             self.writer.add_outcome(outcome)
 
     def earlier(self, phone: str, sender_code: str) -> dict[str, Any] | None:
@@ -60,15 +73,46 @@ class TryReceipts:
             self.writer.close(record)
 
 
+class Durable:
+    """Hands outcomes to ``report`` once their receipts are written, in the order they were added.
+
+    Parts are written whole and in order, so the writer's count of receipts written says which
+    of the pending outcomes are now on storage. ``report`` is called from the thread that wrote
+    the part (the run's, or the writer's timer).
+    """
+
+    def __init__(self, report: Callable[[list[StopOutcome]], object]) -> None:
+        self.report = report
+        self._pending: deque[StopOutcome] = deque()
+        self._lock = threading.Lock()
+
+    def pending(self, outcome: StopOutcome) -> None:
+        with self._lock:
+            self._pending.append(outcome)
+
+    def written(self, count: int) -> None:
+        with self._lock:
+            done = [self._pending.popleft() for _ in range(min(count, len(self._pending)))]
+        if done:
+            self.report(done)
+
+
 @contextmanager
-def try_receipts(receipts_path: Any, task: TaskIdentity | None) -> Iterator[TryReceipts]:
+def try_receipts(
+    receipts_path: Any,
+    task: TaskIdentity | None,
+    on_receipted: Callable[[list[StopOutcome]], object] | None = None,
+) -> Iterator[TryReceipts]:
     """Open this try's receipts under ``receipts_path`` (``None``: receipts off, nothing resumed).
 
     The try resumes only from its own DAG run's earlier tries (see
     :mod:`whatcounts_provider.receipts.runs`); the marker is written before anything is sent.
+    ``on_receipted`` is given each outcome once its receipt is on storage (at once, when
+    receipts are off or an earlier try's receipt covers it).
     """
+    durable = None if on_receipted is None else Durable(on_receipted)
     if receipts_path is None:
-        yield TryReceipts()
+        yield TryReceipts(durable=durable)
         return
     if task is None:
         raise WhatCountsConfigError(
@@ -77,5 +121,6 @@ def try_receipts(receipts_path: Any, task: TaskIdentity | None) -> Iterator[TryR
     folder = task_instance_folder(receipts_path, task)
     lineage = lineage_of(folder, task.try_number, task.run)
     done = completed_pairs(folder, tries=lineage.trusted)
-    with ReceiptWriter(folder, task, lineage=lineage.token) as writer:
-        yield TryReceipts(writer, folder, done, lineage.trusted)
+    on_written = None if durable is None else durable.written
+    with ReceiptWriter(folder, task, lineage=lineage.token, on_written=on_written) as writer:
+        yield TryReceipts(writer, folder, done, lineage.trusted, durable)

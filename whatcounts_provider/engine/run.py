@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from whatcounts_provider.hooks.whatcounts import WhatCountsHook
-    from whatcounts_provider.inputs import Inputs
+    from whatcounts_provider.inputs import RowSource
     from whatcounts_provider.receipts import TaskIdentity
     from whatcounts_provider.types import StopOutcome
 
@@ -34,7 +34,7 @@ default_log = logging.getLogger("whatcounts_provider.engine")
 
 def run_opt_outs(
     hook: WhatCountsHook,
-    inputs: Inputs,
+    inputs: RowSource,
     *,
     receipts_path: Any = None,
     task: TaskIdentity | None = None,
@@ -42,6 +42,7 @@ def run_opt_outs(
     push: Callable[[dict[str, Any]], object] | None = None,
     log: logging.Logger | Any = default_log,
     clock: Callable[[], datetime] = utc_now,
+    on_receipted: Callable[[list[StopOutcome]], object] | None = None,
 ) -> dict[str, Any]:
     """Opt out every (phone, sender code) pair of ``inputs``; return the bulk record.
 
@@ -53,7 +54,8 @@ def run_opt_outs(
     try of the same DAG run honoured are not sent again.
 
     :param hook: the connection to send through (its settings: timeouts, retries).
-    :param inputs: what to read (:class:`~whatcounts_provider.inputs.Inputs`).
+    :param inputs: what to read (:class:`~whatcounts_provider.inputs.Inputs`, or any
+        :class:`~whatcounts_provider.inputs.RowSource`).
     :param receipts_path: where receipts go (path, fsspec URI or ``ObjectStoragePath``); ``None``: off.
     :param task: who writes the receipts (``TaskIdentity.from_context(context)``); needed with
         ``receipts_path``.
@@ -61,6 +63,9 @@ def run_opt_outs(
     :param push: called with the record before the run raises (the operators push it to XCom).
     :param log: where the summary lines go.
     :param clock: the current aware UTC time (for ``late``).
+    :param on_receipted: given each outcome once its receipt is on storage (in batches, in the
+        order written, possibly from the receipt writer's thread): the queue path acknowledges
+        a message only then. Without ``receipts_path``, each outcome as it comes.
     :raises WhatCountsBulkError: some pairs failed in a way a task retry may fix (the record is
         the exception's ``summary``).
     :raises WhatCountsInvalidInputsError: only invalid inputs, replies held for review, a sender
@@ -84,7 +89,7 @@ def run_opt_outs(
             # The operator's own sender code is configuration, not one row's data: a bad one would
             # make every row invalid, so it fails before any input is read.
             summary.sender_code = validate_sender_code(inputs.sender_code)
-        with inputs.open() as stream, try_receipts(receipts_path, task) as receipts:
+        with inputs.open() as stream, try_receipts(receipts_path, task, on_receipted) as receipts:
             summary.source = stream.uri
             summary.receipts = receipts.uri
             outcomes = hook.stop_sms_rows(

@@ -31,13 +31,14 @@ class Job(NamedTuple):
     """One pair to send, with its phone normalised and its sender code validated.
 
     ``fanout`` is which of its row's pairs it is (a row stopped on every code of the account
-    has one pair per code).
+    has one pair per code), ``of`` how many outcomes the row has.
     """
 
     row: Row
     phone: str
     sender_code: str
     fanout: int = 0
+    of: int = 1
 
 
 #: Sends one job's request (counting attempts in the tally); returns WhatCounts' record.
@@ -87,21 +88,24 @@ class Sorter:
             cause: WhatCountsError | None = code_error or phone_error
             return [StopOutcome(row, "invalid", phone, first, "; ".join(errors), cause=cause)]
         number = int(phone)
+        of = len(codes) + (row.code_error is not None)
         sorted_: list[Job | StopOutcome] = []
         for fanout, code in enumerate(codes):
             phones = self._seen.setdefault(code, set())
             if number in phones:
-                sorted_.append(StopOutcome(row, "duplicate", phone, code, fanout=fanout))
+                sorted_.append(StopOutcome(row, "duplicate", phone, code, fanout=fanout, of=of))
                 continue
             phones.add(number)
             if (phone, code) in self._already_done:
-                sorted_.append(StopOutcome(row, "already_done", phone, code, fanout=fanout))
+                sorted_.append(StopOutcome(row, "already_done", phone, code, fanout=fanout, of=of))
             else:
-                sorted_.append(Job(row, phone, code, fanout))
+                sorted_.append(Job(row, phone, code, fanout, of))
         if row.code_error is not None:  # scope="all": the other codes are stopped all the same
             unknown = InvalidSenderCodeError(row.code_error)
             sorted_.append(
-                StopOutcome(row, "invalid", phone, None, row.code_error, cause=unknown, fanout=len(codes))
+                StopOutcome(
+                    row, "invalid", phone, None, row.code_error, cause=unknown, fanout=len(codes), of=of
+                )
             )
         return sorted_
 
@@ -125,12 +129,14 @@ def stop_outcome(job: Job, send: Send, tally: Tally, *, missing_ok: bool = True)
     :raises WhatCountsAuthError: rejected credentials: every other job would fail alike.
     :raises WhatCountsCancelledError: the run was cancelled.
     """
-    row, phone, code, fanout = job
+    row, phone, code, fanout, of = job
     try:
         response = send(job, tally)
     except SmsSubscriberNotFoundError as exc:
         if missing_ok:
-            return StopOutcome(row, "not_subscribed", phone, code, attempts=tally.attempts, fanout=fanout)
+            return StopOutcome(
+                row, "not_subscribed", phone, code, attempts=tally.attempts, fanout=fanout, of=of
+            )
         return StopOutcome(
             row,
             "failed",
@@ -141,14 +147,17 @@ def stop_outcome(job: Job, send: Send, tally: Tally, *, missing_ok: bool = True)
             permanent=True,
             cause=exc,
             fanout=fanout,
+            of=of,
         )
     except (WhatCountsAuthError, WhatCountsCancelledError):
         raise
     except WhatCountsError as exc:
         return StopOutcome(
-            row, "failed", phone, code, str(exc), attempts=tally.attempts, cause=exc, fanout=fanout
+            row, "failed", phone, code, str(exc), attempts=tally.attempts, cause=exc, fanout=fanout, of=of
         )
-    return StopOutcome(row, "stopped", phone, code, response=response, attempts=tally.attempts, fanout=fanout)
+    return StopOutcome(
+        row, "stopped", phone, code, response=response, attempts=tally.attempts, fanout=fanout, of=of
+    )
 
 
 def pair_rows(items: Iterable[Any]) -> Iterator[Row]:

@@ -22,7 +22,7 @@ from typing import Any
 
 from whatcounts_provider.inputs.form import INPUT_KEYS, InputForm, check_columns, check_input_form
 from whatcounts_provider.inputs.lists import coerce_list, mapping_rows, phone_rows, rows_given
-from whatcounts_provider.inputs.stream import RowStream, make_row
+from whatcounts_provider.inputs.stream import RowSource, RowStream, make_row
 from whatcounts_provider.storage import safe_uri
 
 
@@ -104,6 +104,7 @@ __all__ = [
     "INPUT_KEYS",
     "InputForm",
     "Inputs",
+    "RowSource",
     "RowStream",
     "check_input_form",
     "coerce_list",

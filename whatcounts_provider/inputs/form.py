@@ -1,7 +1,7 @@
 """The input keys and forms of a bulk run, and the checks that need no rendering.
 
 An input key is a field a row may carry (``phone``, ``sender_code``, ``requested_at``,
-``message``). Adding
+``message``, ``message_id``). Adding
 one means adding it to :data:`INPUT_KEYS` and to :class:`whatcounts_provider.types.Row`; the
 readers of every form (lists of mappings, CSV columns, JSON Lines keys) and the ``columns``
 check take their keys from here.
@@ -16,13 +16,14 @@ from whatcounts_provider.exceptions import WhatCountsInputError
 from whatcounts_provider.types import NO_MESSAGE
 
 #: The fields of a row, in the order of :class:`~whatcounts_provider.types.Row`.
-INPUT_KEYS: tuple[str, ...] = ("phone", "sender_code", "requested_at", "message")
+INPUT_KEYS: tuple[str, ...] = ("phone", "sender_code", "requested_at", "message", "message_id")
 
 #: What a key that a row lacks reads as. A row without a message key is no reply at all (an
 #: opt-out request as it stands), which is not the same as an empty reply (``not_opt_out``).
 ABSENT: dict[str, Any] = {key: NO_MESSAGE if key == "message" else None for key in INPUT_KEYS}
 
-InputForm = Literal["phones", "rows", "source"]
+#: How a run's rows were given: the bulk operator's three arguments, or messages from a queue.
+InputForm = Literal["phones", "rows", "source", "queue"]
 
 
 def check_input_form(

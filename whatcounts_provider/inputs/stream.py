@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from whatcounts_provider.deadline import parse_requested_at
 from whatcounts_provider.exceptions import InvalidRequestedAtError
@@ -63,6 +63,19 @@ class RowStream(Iterator[Row]):
         self.close()
 
 
+class RowSource(Protocol):
+    """What a run reads rows from: :class:`~whatcounts_provider.inputs.Inputs`, or a batch of
+    queue messages (``whatcounts_provider.queues``)."""
+
+    form: InputForm
+    sender_code: Any
+
+    @property
+    def source_display(self) -> str | None: ...
+
+    def open(self) -> RowStream: ...
+
+
 def make_row(number: int, safe_input: Any, values: Sequence[Any], default_code: Any) -> Row:
     """One :class:`Row` from an input's values, in :data:`~whatcounts_provider.inputs.form.INPUT_KEYS` order.
 
@@ -70,9 +83,10 @@ def make_row(number: int, safe_input: Any, values: Sequence[Any], default_code: 
     parsed. A row without a phone or a sender code, or with an unusable ``requested_at``, gets
     its ``error`` (it is reported invalid and never sent). ``message`` is kept as given
     (:data:`~whatcounts_provider.types.NO_MESSAGE` when the input has no message key or column):
-    the engine classifies it.
+    the engine classifies it. ``message_id`` (the queue's id of the message, a CRM's id of the
+    reply) is kept as text, so each receipt can be traced to what asked for it.
     """
-    phone, code, requested_at, message = values
+    phone, code, requested_at, message, message_id = values
     if _blank(code):
         code = default_code
     if _blank(requested_at):
@@ -88,8 +102,24 @@ def make_row(number: int, safe_input: Any, values: Sequence[Any], default_code: 
         except InvalidRequestedAtError as exc:
             # The receipt's requested_at must be a date or null (the raw value stays in input).
             requested_at, error = None, error or str(exc)
+    if _blank(message_id):
+        message_id = None
+    elif isinstance(message_id, (str, int)) and not isinstance(message_id, bool):
+        message_id = str(message_id)
+    else:
+        error = error or f"row {number} has a message_id that is not text: {type(message_id).__name__}"
+        message_id = None
     # A row with an error never carries a phone: whatever the wiring, nothing is sent for it.
-    return Row(number, safe_input, None if error else phone, code, requested_at, error, message)
+    return Row(
+        number,
+        safe_input,
+        None if error else phone,
+        code,
+        requested_at,
+        error,
+        message,
+        message_id=message_id,
+    )
 
 
 def _blank(value: Any) -> bool:

@@ -60,6 +60,10 @@ class ReceiptWriter:
     :param background: run the timed flush in a background thread (off: call ``flush_due``).
     :param ticker: called by the background thread between checks with the check interval;
         defaults to waiting that long (interrupted by close). Tests inject one.
+    :param on_written: called with the number of receipts of each part once that part is
+        written (receipts are written in the order they were added), from whichever thread
+        flushed it, with the writer's lock held: keep it short (a queue acknowledging messages
+        hands them to its own thread).
     """
 
     def __init__(
@@ -75,6 +79,7 @@ class ReceiptWriter:
         max_interval: float = DEFAULT_MAX_INTERVAL,
         background: bool = True,
         ticker: Callable[[float], object] | None = None,
+        on_written: Callable[[int], object] | None = None,
     ) -> None:
         if max_receipts < 1:
             raise ValueError(f"max_receipts must be >= 1, got {max_receipts!r}")
@@ -110,6 +115,7 @@ class ReceiptWriter:
         self._ticker = ticker or self._stop.wait
         self._background = background
         self._thread: threading.Thread | None = None
+        self._on_written = on_written
 
     # -- public -------------------------------------------------------------------------
     @property
@@ -270,6 +276,8 @@ class ReceiptWriter:
             self._unwritten.pop(0)
             self._parts.append(name)
             self._written += count
+            if self._on_written is not None:
+                self._on_written(count)
 
     def _run_timer(self) -> None:
         while not self._stop.is_set():
