@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -245,6 +246,36 @@ def s3_location(s3_endpoint: str) -> str:
     from tests.receipts.support import BUCKET, S3_CONN_ID
 
     return f"s3://{S3_CONN_ID}@{BUCKET}/t-{uuid.uuid4().hex[:12]}"
+
+
+#: Sends bodies to the test's queue; returns the queue's message ids (the ``publish`` fixture).
+Publish = Callable[..., list[str]]
+
+
+@pytest.fixture
+def queue(s3_endpoint: str) -> Any:
+    """A fresh, empty SQS queue, reached through the ``receipts_s3`` AWS connection."""
+    from tests.receipts.support import S3_CONN_ID
+    from whatcounts_provider.queues import SqsQueue, sqs_client
+
+    client = sqs_client(S3_CONN_ID)
+    url = client.create_queue(QueueName=f"stop-replies-{uuid.uuid4().hex[:10]}")["QueueUrl"]
+    assert url.startswith(s3_endpoint)
+    return SqsQueue(client, url)
+
+
+@pytest.fixture
+def publish(queue: Any) -> Publish:
+    """Send each body (a mapping as JSON, text as it is) to the queue; return the queue's ids."""
+
+    def send(*bodies: Any) -> list[str]:
+        ids = []
+        for body in bodies:
+            text = body if isinstance(body, str) else json.dumps(body)
+            ids.append(queue.client.send_message(QueueUrl=queue.url, MessageBody=text)["MessageId"])
+        return ids
+
+    return send
 
 
 # A bulk run that aborts (a 401) or is cancelled returns without waiting for requests in flight

@@ -40,9 +40,14 @@ MOVED_NAMES: dict[str, tuple[str, ...]] = {
     "ObjectStoragePath": ("airflow.sdk", "airflow.io.path"),
     "get_current_context": ("airflow.sdk", "airflow.operators.python"),
     "mask_secret": ("airflow.sdk.log", "airflow.utils.log.secrets_masker"),
+    # Airflow 3 only (event-driven scheduling): on 2.11 importing the queue trigger fails.
+    "BaseEventTrigger": ("airflow.triggers.base",),
+    "TriggerEvent": ("airflow.triggers.base",),
 }
 #: Looked up on first use, not at import.
-LAZY_NAMES = frozenset({"Connection", "ObjectStoragePath", "get_current_context"})
+LAZY_NAMES = frozenset(
+    {"BaseEventTrigger", "Connection", "ObjectStoragePath", "TriggerEvent", "get_current_context"}
+)
 
 
 def find(name: str) -> Any:
@@ -84,6 +89,7 @@ if TYPE_CHECKING:
         AirflowFailException,
     )
     from airflow.sdk.log import mask_secret
+    from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 else:
     AirflowException = find("AirflowException")
     AirflowFailException = find("AirflowFailException")
@@ -137,11 +143,13 @@ __all__ = [
     "MOVED_NAMES",
     "AirflowException",
     "AirflowFailException",
+    "BaseEventTrigger",
     "BaseHook",
     "BaseOperator",
     "Connection",
     "Context",
     "ObjectStoragePath",
+    "TriggerEvent",
     "find",
     "get_current_context",
     "mask_secret",

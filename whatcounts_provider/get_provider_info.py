@@ -157,7 +157,14 @@ def get_provider_info() -> dict[str, Any]:
             {"integration-name": "WhatCounts", "python-modules": ["whatcounts_provider.hooks.whatcounts"]}
         ],
         "operators": [
-            {"integration-name": "WhatCounts", "python-modules": ["whatcounts_provider.operators.sms"]}
+            {
+                "integration-name": "WhatCounts",
+                "python-modules": ["whatcounts_provider.operators.sms", "whatcounts_provider.operators.queue"],
+            }
+        ],
+        # Airflow 3 only (it subclasses BaseEventTrigger): the queue path's AssetWatcher trigger.
+        "triggers": [
+            {"integration-name": "WhatCounts", "python-modules": ["whatcounts_provider.triggers.queue"]}
         ],
         "connection-types": [
             {

@@ -45,9 +45,10 @@ def task_logs(log_text: LogText) -> Iterator[Callable[[], str]]:
     (``airflow.task.*``, which also hold the operators' and hooks' lines) stay at DEBUG; the rest
     of Airflow and urllib3 are at Airflow's default level, INFO. At DEBUG, two third-party lines
     name a phone on their own: urllib3's request line (the URL path, tests/security) and Airflow
-    2.11's ``Updating task params ... with DagRun.conf`` (the manual DAG's trigger form).
+    2.11's ``Updating task params ... with DagRun.conf`` (the manual DAG's trigger form); and, on
+    the queue path, botocore's request and response dumps (message bodies, docs/events.md).
     """
-    quieted = {name: logging.getLogger(name) for name in ("airflow", "urllib3")}
+    quieted = {name: logging.getLogger(name) for name in ("airflow", "urllib3", "botocore")}
     levels = {name: logger.level for name, logger in quieted.items()}
     for logger in quieted.values():
         logger.setLevel(logging.INFO)  # the logger only: the capture handler stays at DEBUG

@@ -1,0 +1,1 @@
+"""Triggers of the provider (Airflow 3): :mod:`whatcounts_provider.triggers.queue`."""
