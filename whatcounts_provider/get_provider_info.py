@@ -159,7 +159,10 @@ def get_provider_info() -> dict[str, Any]:
         "operators": [
             {
                 "integration-name": "WhatCounts",
-                "python-modules": ["whatcounts_provider.operators.sms", "whatcounts_provider.operators.queue"],
+                "python-modules": [
+                    "whatcounts_provider.operators.sms",
+                    "whatcounts_provider.operators.queue",
+                ],
             }
         ],
         # Airflow 3 only (it subclasses BaseEventTrigger): the queue path's AssetWatcher trigger.
