@@ -51,8 +51,8 @@ class StopSmsSubscriberOperator(BaseOperator):
     :param not_opt_out_phrases: whole replies of your own that are not opt-outs (such as "no");
         one the rules read as a certain opt-out ("stop", "remove me") is refused.
     :param hook_params: the hook's settings (``timeout``, ``max_retries``,
-        ``retry_backoff_initial``, ``retry_backoff_max``, ``retry_after_max``); each overrides
-        the connection extra of the same name.
+        ``retry_backoff_initial``, ``retry_backoff_max``, ``retry_after_max``, ``breaker_failures``,
+        ``breaker_seconds``); each overrides the connection extra of the same name.
     :return: ``{"phone", "sender_code", "status": "stopped" | "not_subscribed" | "not_opt_out",
         "response"}`` with the phone normalised (``12065959696``) and WhatCounts' record or
         ``None``; with receipts on, also ``receipts`` (the task instance's receipts folder); with
