@@ -125,3 +125,64 @@ def test_a_new_run_whose_first_try_left_nothing_trusts_nothing(subscribed: Any, 
 
     assert (retry["already_done"], retry["stopped"]) == (0, COUNT)
     assert still_subscribed(subscribed) == []
+
+
+# --- on_receipted: outcomes handed over once their receipts are on storage ---------------------
+
+
+def _outcome(number: int, status: str = "stopped") -> Any:
+    from whatcounts_provider.types import Row, StopOutcome
+
+    return StopOutcome(Row(number, {}, "2065959696", SENDER), status, "12065959696", SENDER)  # type: ignore[arg-type]
+
+
+def _identity() -> Any:
+    from whatcounts_provider.receipts import TaskIdentity
+
+    return TaskIdentity.from_context(make_context(dag_id="d", run_id="r", task_id="t"))
+
+
+def test_outcomes_are_handed_over_in_order_only_once_their_part_is_written(tmp_path: Any) -> None:
+    from whatcounts_provider.engine.resume import try_receipts
+    from whatcounts_provider.receipts import iter_receipts
+
+    handed: list[list[int]] = []
+
+    def receipted(outcomes: list[Any]) -> None:
+        on_disk = {r["row"] for r in iter_receipts(tmp_path)}
+        written = [o for o in outcomes if o.status != "already_done"]
+        assert all(o.row.row in on_disk for o in written), "handed over before its receipt was written"
+        handed.append([o.row.row for o in outcomes])
+
+    with try_receipts(tmp_path, _identity(), receipted) as receipts:
+        for number in (1, 2, 3):
+            receipts.add(_outcome(number))
+        assert handed == []  # buffered, not yet on storage
+        receipts.writer.flush()  # type: ignore[union-attr]
+        assert handed == [[1, 2, 3]]
+        receipts.add(_outcome(4, "already_done"))  # an earlier try's receipt covers it: at once
+        receipts.add(_outcome(5))
+    assert handed == [[1, 2, 3], [4], [5]]  # the last part at close
+
+
+def test_a_receipt_that_cannot_be_built_is_never_handed_over_in_anothers_place(tmp_path: Any) -> None:
+    from whatcounts_provider.engine.resume import try_receipts
+
+    handed: list[int] = []
+    with try_receipts(
+        tmp_path, _identity(), lambda outcomes: handed.extend(o.row.row for o in outcomes)
+    ) as receipts:
+        receipts.add(_outcome(1))
+        with pytest.raises(ValueError, match="receipt status"):
+            receipts.add(_outcome(2, "no-such-status"))
+        receipts.add(_outcome(3))
+    assert handed == [1, 3]
+
+
+def test_without_receipts_each_outcome_is_handed_over_as_it_comes() -> None:
+    from whatcounts_provider.engine.resume import try_receipts
+
+    handed: list[int] = []
+    with try_receipts(None, None, lambda outcomes: handed.extend(o.row.row for o in outcomes)) as receipts:
+        receipts.add(_outcome(1))
+        assert handed == [1]

@@ -59,7 +59,11 @@ class TryReceipts:
             self.durable.report([outcome])  # an earlier try's receipt, written long ago
         else:
             self.durable.pending(outcome)
-            self.writer.add_outcome(outcome)
+            try:
+                self.writer.add_outcome(outcome)
+            except BaseException:
+                self.durable.withdraw()  # never written: it must not take a written one's place
+                raise
 
     def earlier(self, phone: str, sender_code: str) -> dict[str, Any] | None:
         """The final receipt an earlier try of this DAG run wrote for the pair, if any."""
@@ -89,6 +93,11 @@ class Durable:
     def pending(self, outcome: StopOutcome) -> None:
         with self._lock:
             self._pending.append(outcome)
+
+    def withdraw(self) -> None:
+        """Forget the last pending outcome (its receipt could not be built)."""
+        with self._lock:
+            self._pending.pop()
 
     def written(self, count: int) -> None:
         with self._lock:
