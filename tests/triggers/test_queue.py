@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 if AIRFLOW_VERSION.major < 3:
     pytest.skip(
-        "event-driven scheduling is Airflow 3 only; 2.11 is tested in test_airflow2.py",
+        "event-driven scheduling is Airflow 3 only; 2.11 (a schedule): tests/e2e/test_queue_dag.py",
         allow_module_level=True,
     )
 
