@@ -43,10 +43,12 @@ MOVED_NAMES: dict[str, tuple[str, ...]] = {
     # Airflow 3 only (event-driven scheduling): on 2.11 importing the queue trigger fails.
     "BaseEventTrigger": ("airflow.triggers.base",),
     "TriggerEvent": ("airflow.triggers.base",),
+    # The amazon provider, present only with the [sqs] extra (the queue path).
+    "SqsHook": ("airflow.providers.amazon.aws.hooks.sqs",),
 }
 #: Looked up on first use, not at import.
 LAZY_NAMES = frozenset(
-    {"BaseEventTrigger", "Connection", "ObjectStoragePath", "TriggerEvent", "get_current_context"}
+    {"BaseEventTrigger", "Connection", "ObjectStoragePath", "SqsHook", "TriggerEvent", "get_current_context"}
 )
 
 
@@ -76,6 +78,7 @@ def __getattr__(name: str) -> Any:
 
 
 if TYPE_CHECKING:
+    from airflow.providers.amazon.aws.hooks.sqs import SqsHook
     from airflow.sdk import (  # type: ignore[attr-defined,unused-ignore]
         BaseHook,
         BaseOperator,
@@ -149,6 +152,7 @@ __all__ = [
     "Connection",
     "Context",
     "ObjectStoragePath",
+    "SqsHook",
     "TriggerEvent",
     "find",
     "get_current_context",

@@ -3,7 +3,7 @@ handle, counts, and the client from an Airflow AWS connection."""
 
 from __future__ import annotations
 
-import builtins
+import sys
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -58,13 +58,9 @@ def test_delete_takes_up_to_ten_by_handle_and_names_what_it_could_not_delete(
 
 
 def test_without_the_amazon_provider_the_error_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
-    real_import = builtins.__import__
+    from whatcounts_provider import _compat
 
-    def no_amazon(name: str, *args: Any, **kwargs: Any) -> Any:
-        if name.startswith("airflow.providers.amazon"):
-            raise ImportError(name)
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_amazon)
+    monkeypatch.delattr(_compat, "SqsHook", raising=False)  # looked up again, not from the cache
+    monkeypatch.setitem(sys.modules, "airflow.providers.amazon.aws.hooks.sqs", None)  # "not installed"
     with pytest.raises(WhatCountsConfigError, match=r"pip install 'airflow-provider-whatcounts\[sqs\]'"):
         sqs_client("aws_default")

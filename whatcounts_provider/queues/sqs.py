@@ -27,7 +27,7 @@ def sqs_client(aws_conn_id: str | None, region_name: str | None = None) -> Any:
     :raises WhatCountsConfigError: the amazon provider is not installed.
     """
     try:
-        from airflow.providers.amazon.aws.hooks.sqs import SqsHook
+        from whatcounts_provider._compat import SqsHook
     except ImportError as exc:
         raise WhatCountsConfigError(
             "the SQS queue path needs the amazon provider: pip install 'airflow-provider-whatcounts[sqs]'"

@@ -111,7 +111,7 @@ class WhatCountsQueueTrigger(BaseEventTrigger):  # type: ignore[misc,unused-igno
                 backoff = min(_MAX_BACKOFF, backoff * 2)
 
     async def _client(self) -> Any:
-        from airflow.providers.amazon.aws.hooks.sqs import SqsHook
+        from whatcounts_provider._compat import SqsHook
 
         hook = SqsHook(aws_conn_id=self.aws_conn_id, region_name=self.region_name)
         return await hook.get_async_conn()  # type: ignore[no-untyped-call,unused-ignore]
