@@ -4,6 +4,7 @@ acknowledge each message only once its receipts are on storage."""
 from __future__ import annotations
 
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 from whatcounts_provider.engine import OptOutOptions, run_opt_outs
@@ -27,6 +28,8 @@ MAX_MESSAGES_LIMIT = 100_000
 #: Long enough for a run of 2,000 messages at 8 workers, even through a breaker-length outage.
 DEFAULT_VISIBILITY_TIMEOUT = 900
 DEFAULT_WAIT_SECONDS = 1
+#: The longest a run spends receiving before it honours what it has (2,000 messages take ~2 s).
+RECEIVE_SECONDS = 10.0
 
 
 def honour_queue(
@@ -45,14 +48,15 @@ def honour_queue(
 ) -> dict[str, Any]:
     """Honour up to ``max_messages`` messages waiting on ``queue``; return the bulk record.
 
-    Receives until the queue has no more (a receive waits up to ``wait_seconds``) or
-    ``max_messages`` are in hand, each hidden from other receivers for ``visibility_timeout``
-    seconds; runs them through :func:`~whatcounts_provider.engine.run_opt_outs` (replies
-    classified, scope applied, one receipt per pair, the message id in each); and deletes a
-    message only once all its receipts are written and none failed in a way a retry may fix.
-    A message not deleted comes back after the visibility timeout, so at worst it costs one more
-    request and a ``not_subscribed`` receipt. The record gains ``queue``: the queue, and how many
-    messages were received, acknowledged, and left for redelivery.
+    Receives until the queue has no more (a receive waits up to ``wait_seconds``),
+    ``max_messages`` are in hand or 10 s have passed, each hidden from other receivers for
+    ``visibility_timeout`` seconds; runs them through
+    :func:`~whatcounts_provider.engine.run_opt_outs` (replies classified, scope applied, one
+    receipt per pair, the message id in each); and deletes a message only once all its receipts
+    are written and none failed in a way a retry may fix. A message not deleted comes back after
+    the visibility timeout, so at worst it costs one more request and a ``not_subscribed``
+    receipt. The record gains ``queue``: the queue, and how many messages were received,
+    acknowledged, and left for redelivery.
 
     :param receipts_path: where receipts go (required: a message is acknowledged only once its
         receipt is durable).
@@ -102,12 +106,23 @@ def honour_queue(
 
 
 def receive(
-    queue: SqsQueue, max_messages: int, wait_seconds: int, visibility_timeout: int
+    queue: SqsQueue,
+    max_messages: int,
+    wait_seconds: int,
+    visibility_timeout: int,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    limit: float = RECEIVE_SECONDS,
 ) -> list[QueueMessage]:
-    """What waits on ``queue``, up to ``max_messages``; stops at the first receive that gets none."""
-    messages: list[QueueMessage] = []
-    seen: set[str] = set()
-    while len(messages) < max_messages:
+    """What waits on ``queue``, up to ``max_messages``.
+
+    Stops at the first receive that gets none, or once receiving has taken ``limit`` seconds:
+    replies that keep arriving must not hold the first ones back (nor outlast their visibility
+    timeout); what is left waits for the next run.
+    """
+    messages: dict[str, QueueMessage] = {}
+    started = clock()
+    while len(messages) < max_messages and clock() - started < limit:
         batch = queue.receive(
             max_messages=max_messages - len(messages),
             wait_seconds=wait_seconds,
@@ -116,10 +131,9 @@ def receive(
         if not batch:
             break
         for message in batch:
-            if message.queue_message_id not in seen:  # SQS may hand out a message twice
-                seen.add(message.queue_message_id)
-                messages.append(message)
-    return messages
+            # SQS may hand out a message twice; only the latest receipt handle surely deletes it.
+            messages[message.queue_message_id] = message
+    return list(messages.values())
 
 
 def check_queue_arguments(
