@@ -24,7 +24,7 @@ include make/venvs.mk make/lanes.mk make/constraints.mk make/browser.mk make/dep
 help: ## this list
 	@grep -hE '^[a-zA-Z%_.-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "make %-24s %s\n", $$1, $$2}'
 
-demo: $(BUILD)/venv-$(LATEST)/.installed ## the example DAGs (pipeline, 50,000-phone scale-out) against the emulator
+demo: $(BUILD)/venv-$(LATEST)/.installed ## the example DAGs (pipeline, SQS queue, 50,000-phone scale-out) against the emulator
 	rm -rf $(BUILD)/demo
 	env $(call airflow_env,demo) AIRFLOW_HOME=$(BUILD)/demo/airflow-home \
 		$(call venv,$(LATEST))/bin/python scripts/demo.py

@@ -4,10 +4,11 @@ Nothing leaves the machine: the emulator listens on 127.0.0.1 and plays a WhatCo
 which everyone who replied in ``example_dags/data/stop_replies.csv`` is an SMS subscriber. The
 producer DAG lands the replies file, the pipeline DAG classifies every reply and opts out the
 phones whose reply a reasonable person reads as STOP (each under the sender code it replied to);
-then the scale-out DAG opts out 50,000
-generated subscribers in 5 mapped chunks. Files and receipts go to ``storage/`` next to
-``AIRFLOW_HOME``. This script prints the task states, what the emulator saw, and where the
-receipts are with how many of each status.
+the queue step (``scripts/demo_queue.py``) starts an SQS queue in this process, publishes STOP
+replies to it, and runs the queue DAG, printing each message's fate and its time from publish to
+receipt; then the scale-out DAG opts out 50,000 generated subscribers in 5 mapped chunks. Files
+and receipts go to ``storage/`` next to ``AIRFLOW_HOME``. This script prints the task states,
+what the emulator saw, and where the receipts are with how many of each status.
 ``make demo`` sets ``AIRFLOW_HOME`` to a throwaway directory and
 ``AIRFLOW__CORE__DAGS_FOLDER`` to ``example_dags/``; this script needs nothing else.
 """
@@ -285,6 +286,11 @@ def main() -> int:
         sent = decisions["opt_out"] + decisions["ambiguous"]
         if not receipts["stopped"] == stopped == sent or receipts.total() != decisions.total():
             say(f"Demo FAILED: {stopped} phones opted out but the receipts say {dict(receipts)}")
+            return 1
+        from demo_queue import run_queue  # here: demo_queue imports this module's helpers
+
+        if problem := run_queue(url, storage):
+            say(f"Demo FAILED: {problem}")
             return 1
         if not run_bulk(url, storage):
             say(f"Demo FAILED: {BULK_DAG_ID} did not opt out every generated phone")
