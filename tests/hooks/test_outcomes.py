@@ -16,7 +16,13 @@ from typing import Any
 import pytest
 
 from tests.helpers import no_subscription
-from whatcounts_provider.exceptions import InvalidSenderCodeError, WhatCountsAuthError, WhatCountsConfigError
+from whatcounts_provider.exceptions import (
+    InvalidSenderCodeError,
+    WhatCountsApiError,
+    WhatCountsAuthError,
+    WhatCountsConfigError,
+    WhatCountsTransportError,
+)
 from whatcounts_provider.hooks import _bulk
 from whatcounts_provider.hooks._outcomes import Job, Sorter
 from whatcounts_provider.hooks.whatcounts import WhatCountsHook
@@ -438,3 +444,26 @@ def test_run_propagates_a_fatal_error_from_a_job():
 
     with pytest.raises(PermissionError):
         list(_bulk.run(rows(10), ListSorter(), stop_one, workers=2, cancelled=threading.Event()))
+
+
+@pytest.mark.parametrize(
+    ("error", "final"),
+    [
+        (WhatCountsApiError("bad phone", status_code=400), True),
+        (WhatCountsApiError("unknown", status_code=404), True),
+        (WhatCountsApiError("slow down", status_code=429), False),
+        (WhatCountsApiError("busy", status_code=503), False),
+        (WhatCountsTransportError("connection refused"), False),
+    ],
+)
+def test_a_failure_is_permanent_only_when_whatcounts_answer_is_final(error: Exception, final: bool):
+    """A final answer must not be sent again: not by a task retry, nor by a queue redelivering it."""
+    from whatcounts_provider.hooks._outcomes import stop_outcome
+    from whatcounts_provider.hooks._retry import Tally
+
+    def send(job: Job, tally: Tally) -> dict[str, Any]:
+        raise error
+
+    job = Job(Row(1, "x", "2065959696", "2065551212"), "12065959696", "2065551212")
+    outcome = stop_outcome(job, send, Tally())
+    assert (outcome.status, outcome.permanent) == ("failed", final)

@@ -16,6 +16,7 @@ from whatcounts_provider.exceptions import (
     InvalidPhoneNumberError,
     InvalidSenderCodeError,
     SmsSubscriberNotFoundError,
+    WhatCountsApiError,
     WhatCountsAuthError,
     WhatCountsCancelledError,
     WhatCountsError,
@@ -124,7 +125,8 @@ def stop_outcome(job: Job, send: Send, tally: Tally, *, missing_ok: bool = True)
 
     WhatCounts' "no subscription" is ``not_subscribed`` (or, with ``missing_ok=False``, a
     ``failed`` outcome marked ``permanent``: a retry gets the same answer); any other provider
-    error is ``failed`` with its exception as ``cause``.
+    error is ``failed`` with its exception as ``cause``, ``permanent`` when WhatCounts' answer
+    is final (a 4xx other than 429: :func:`is_final_answer`).
 
     :raises WhatCountsAuthError: rejected credentials: every other job would fail alike.
     :raises WhatCountsCancelledError: the run was cancelled.
@@ -153,11 +155,26 @@ def stop_outcome(job: Job, send: Send, tally: Tally, *, missing_ok: bool = True)
         raise
     except WhatCountsError as exc:
         return StopOutcome(
-            row, "failed", phone, code, str(exc), attempts=tally.attempts, cause=exc, fanout=fanout, of=of
+            row,
+            "failed",
+            phone,
+            code,
+            str(exc),
+            attempts=tally.attempts,
+            permanent=is_final_answer(exc),
+            cause=exc,
+            fanout=fanout,
+            of=of,
         )
     return StopOutcome(
         row, "stopped", phone, code, response=response, attempts=tally.attempts, fanout=fanout, of=of
     )
+
+
+def is_final_answer(error: WhatCountsError) -> bool:
+    """Whether WhatCounts' answer to this pair is final: a 4xx other than 429 (the same request
+    gets the same answer), as opposed to a failure a later try may get past (5xx, transport)."""
+    return isinstance(error, WhatCountsApiError) and error.status_code < 500 and error.status_code != 429
 
 
 def pair_rows(items: Iterable[Any]) -> Iterator[Row]:
