@@ -242,3 +242,26 @@ def test_bad_arguments_are_refused_before_anything_is_received(
     with pytest.raises(WhatCountsConfigError, match=message):
         honour_queue(WhatCountsHook(), queue, task=task(), **arguments)
     assert queue.counts() == (1, 0)  # still waiting, not even hidden
+
+
+def test_settings_that_would_fail_every_message_fail_before_any_is_hidden(
+    emulator: Any, queue: SqsQueue, publish: Publish, tmp_path: Any
+) -> None:
+    from whatcounts_provider.exceptions import InvalidSenderCodeError
+
+    publish(stop(phones(1)[0]))
+    with pytest.raises(InvalidSenderCodeError):
+        honour(queue, tmp_path, sender_code="not a code!")
+    with pytest.raises(WhatCountsConfigError, match="sender_codes"):
+        honour(queue, tmp_path, options=OptOutOptions(scope="all"))  # the account's codes are not configured
+    assert queue.counts() == (1, 0)  # still waiting, not hidden for the visibility timeout
+
+
+def test_the_rate_check_counts_every_code_a_message_is_stopped_on(
+    account_codes: Any, queue: SqsQueue, tmp_path: Any
+) -> None:
+    options = OptOutOptions(scope="all", max_requests_per_second=5)
+    with pytest.raises(
+        WhatCountsConfigError, match=r"2 sender codes each, scope='all'\) .* takes about 400 s"
+    ):
+        honour(queue, tmp_path, options=options, max_messages=1_000, visibility_timeout=600)

@@ -90,3 +90,16 @@ def test_a_message_at_the_queue_size_limit_keeps_only_a_preview_in_its_receipt()
 def test_a_message_without_a_phone_names_the_message():
     row = message_row(3, message({"sender_code": "1", "message": "STOP"}))
     assert row.error == "message q-1: row 3 has no phone"
+
+
+def test_an_unknown_field_that_is_not_a_plain_name_is_described_not_quoted():
+    row = message_row(1, message({"phone": "2065959696", "+12065559876": "STOP", "x" * 5000: 1}))
+    assert row.error is not None
+    assert "12065559876" not in row.error  # the reason reaches the task log
+    assert "<a field name of 12 character(s) that is not a plain name>" in row.error
+    assert len(row.error) < 400
+
+
+def test_a_body_with_nan_is_kept_as_json_any_reader_takes():
+    row = message_row(1, message('{"phone": "2065959696", "sender_code": "1", "received_at": NaN}'))
+    assert json.loads(json.dumps(row.input, allow_nan=False))["body"]["received_at"] == "nan"

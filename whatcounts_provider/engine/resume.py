@@ -61,8 +61,11 @@ class TryReceipts:
             self.durable.pending(outcome)
             try:
                 self.writer.add_outcome(outcome)
-            except BaseException:
-                self.durable.withdraw()  # never written: it must not take a written one's place
+            except ValueError:
+                # Refused before it was buffered (bad fields): it will never be written, so it
+                # must not take a written one's place. A ReceiptsError comes after buffering:
+                # that line is still written, at the next flush or at close.
+                self.durable.withdraw()
                 raise
 
     def earlier(self, phone: str, sender_code: str) -> dict[str, Any] | None:

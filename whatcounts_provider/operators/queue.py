@@ -37,9 +37,11 @@ class StopSmsFromQueueOperator(BaseOperator):
     ``scope="all"``), writes one receipt per pair with the message id, and only then deletes the
     message. A message that cannot be honoured as it stands (not JSON, no phone, an unknown
     field, too big, an unreadable phone) is receipted ``invalid`` and deleted, so it never loops.
-    A message with a pair that failed stays on the queue and comes back after
-    ``visibility_timeout``. The task fails like the bulk operator's (failed pairs: a
-    retryable error; only invalid inputs or replies held for review: no retry spent).
+    A message with a pair that failed in a way a later try may get past (5xx, network, the
+    circuit breaker) stays on the queue and comes back after ``visibility_timeout``; a final
+    answer (a 4xx other than 429) is receipted ``failed`` and the message deleted. The task
+    fails like the bulk operator's (failed pairs: a retryable error; only invalid inputs, final
+    answers or replies held for review: no retry spent).
 
     On Airflow 3 schedule its DAG on an ``Asset`` watched by
     :class:`~whatcounts_provider.triggers.queue.WhatCountsQueueTrigger`; on Airflow 2.11 run it

@@ -8,7 +8,9 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from whatcounts_provider.engine import OptOutOptions, run_opt_outs
+from whatcounts_provider.engine.intent import Intent
 from whatcounts_provider.exceptions import WhatCountsConfigError, WhatCountsError
+from whatcounts_provider.phone import validate_sender_code
 from whatcounts_provider.queues.acks import Acknowledger
 from whatcounts_provider.queues.messages import QueueBatch
 from whatcounts_provider.queues.sqs import MAX_VISIBILITY_TIMEOUT, MAX_WAIT_SECONDS
@@ -61,12 +63,17 @@ def honour_queue(
     :param receipts_path: where receipts go (required: a message is acknowledged only once its
         receipt is durable).
     :param task: who writes the receipts (``TaskIdentity.from_context(context)``).
-    :raises WhatCountsConfigError: a bad argument (named), before anything is received.
+    :raises WhatCountsConfigError, InvalidSenderCodeError: a bad argument or connection (named),
+        before anything is received.
     :raises WhatCountsBulkError, WhatCountsInvalidInputsError, WhatCountsError: as
-        ``run_opt_outs``, after the acknowledgements are done and the record is pushed.
+        ``run_opt_outs``, after the acknowledgements are done and the record is pushed (for any
+        other exception the acknowledgements are still done, and nothing is pushed).
     """
     options = options or OptOutOptions()
-    check_queue_arguments(receipts_path, max_messages, visibility_timeout, wait_seconds, options)
+    pairs_per_message = check_run_settings(hook, options, sender_code)
+    check_queue_arguments(
+        receipts_path, max_messages, visibility_timeout, wait_seconds, options, pairs_per_message
+    )
     messages = receive(queue, max_messages, wait_seconds, visibility_timeout)
     log.info("Received %d message(s) from %s", len(messages), queue.display)
     acks = Acknowledger(queue, dict(enumerate(messages, start=1)), log)
@@ -136,14 +143,39 @@ def receive(
     return list(messages.values())
 
 
+def check_run_settings(hook: WhatCountsHook, options: OptOutOptions, sender_code: Any) -> int:
+    """What would fail every message alike, checked before any is received (and hidden): the
+    operator's sender code, the connection, ``scope="all"`` without the account's codes.
+
+    :return: how many pairs a message becomes (the account's codes with ``scope="all"``).
+    :raises WhatCountsConfigError, InvalidSenderCodeError: naming the setting.
+    """
+    if sender_code is not None:
+        validate_sender_code(sender_code)
+    codes = hook.settings.sender_codes  # resolves and checks the connection
+    Intent(
+        scope=options.scope,
+        account_codes=codes,
+        ambiguous=options.ambiguous,
+        classifier=options.classifier,
+        conn_id=hook.whatcounts_conn_id,
+    )
+    return len(codes) if options.scope == "all" else 1
+
+
 def check_queue_arguments(
-    receipts_path: Any, max_messages: Any, visibility_timeout: Any, wait_seconds: Any, options: OptOutOptions
+    receipts_path: Any,
+    max_messages: Any,
+    visibility_timeout: Any,
+    wait_seconds: Any,
+    options: OptOutOptions,
+    pairs_per_message: int = 1,
 ) -> None:
     """Refuse what would lose or hold messages wrongly, naming the argument.
 
     :raises WhatCountsConfigError: no ``receipts_path``; a count out of range; a rate cap too
-        low to honour ``max_messages`` within half the visibility timeout (they would come back
-        while still being worked on).
+        low to send ``max_messages`` (times ``pairs_per_message``) within half the visibility
+        timeout (they would come back while still being worked on).
     """
     if receipts_path is None:
         raise WhatCountsConfigError(
@@ -154,10 +186,12 @@ def check_queue_arguments(
     _check_whole("visibility_timeout", visibility_timeout, 1, MAX_VISIBILITY_TIMEOUT)
     _check_whole("wait_seconds", wait_seconds, 0, MAX_WAIT_SECONDS)
     rate = options.max_requests_per_second
-    if rate is not None and max_messages / rate > visibility_timeout / 2:
+    requests = max_messages * pairs_per_message
+    if rate is not None and requests / rate > visibility_timeout / 2:
+        per = f" ({pairs_per_message} sender codes each, scope='all')" if pairs_per_message > 1 else ""
         raise WhatCountsConfigError(
-            f"max_messages={max_messages} at max_requests_per_second={rate:g} takes about "
-            f"{max_messages / rate:.0f} s, more than half of visibility_timeout={visibility_timeout} s: "
+            f"max_messages={max_messages}{per} at max_requests_per_second={rate:g} takes about "
+            f"{requests / rate:.0f} s, more than half of visibility_timeout={visibility_timeout} s: "
             "messages would be delivered again while this run still works on them; lower "
             "max_messages or raise visibility_timeout"
         )

@@ -15,13 +15,14 @@ message would otherwise return after every visibility timeout, forever).
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from whatcounts_provider.deadline import parse_requested_at
 from whatcounts_provider.exceptions import InvalidRequestedAtError
 from whatcounts_provider.inputs import InputForm, RowStream, make_row
-from whatcounts_provider.types import NO_MESSAGE, Row
+from whatcounts_provider.types import NO_MESSAGE, Row, json_safe
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -33,6 +34,7 @@ MESSAGE_FIELDS: tuple[str, ...] = ("phone", "sender_code", "message", "received_
 MAX_BODY_BYTES = 64 * 1024
 #: How much of a body that cannot be read is kept in its receipt's ``input``.
 PREVIEW_CHARS = 500
+_FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,39}")
 
 
 @dataclass(frozen=True)
@@ -75,10 +77,10 @@ def message_row(number: int, message: QueueMessage, sender_code: Any = None) -> 
     if not isinstance(data, dict):
         reason = f"its body is a JSON {type(data).__name__}, not an object with a 'phone'"
         return _refused(number, message, data, sender_code, reason)
-    unknown = sorted(str(key) for key in data if key not in MESSAGE_FIELDS)
+    unknown = sorted(_shown(key) for key in data if key not in MESSAGE_FIELDS)
     if unknown:
         reason = (
-            f"its body has unknown field(s) {', '.join(map(repr, unknown))}; "
+            f"its body has unknown field(s) {', '.join(unknown)}; "
             f"a STOP reply may only have {', '.join(map(repr, MESSAGE_FIELDS))}"
         )
         return _refused(number, message, data, sender_code, reason)
@@ -93,6 +95,14 @@ def message_row(number: int, message: QueueMessage, sender_code: Any = None) -> 
     if row.error is not None:
         return row._replace(error=f"message {message.queue_message_id}: {row.error}")
     return row
+
+
+def _shown(key: str) -> str:
+    # The reason reaches the task log: a key that is not a plain name (a phone used as a key,
+    # a 60 KB string) is described, not quoted.
+    if _FIELD_NAME.fullmatch(key):
+        return repr(key)
+    return f"<a field name of {len(key)} character(s) that is not a plain name>"
 
 
 def _received_at(value: Any, message: QueueMessage) -> Any:
@@ -128,7 +138,7 @@ def _input(message: QueueMessage, body: Any) -> dict[str, Any]:
         "queue_message_id": message.queue_message_id,
         "sent_at": None if message.sent_at is None else message.sent_at.isoformat(),
         "receive_count": message.receive_count,
-        "body": body,
+        "body": json_safe(body),  # NaN and Infinity parse, but no JSON reader takes them back
     }
 
 
