@@ -168,3 +168,19 @@ def test_rows_are_read_lazily_with_what_the_hook_needs_to_send_them() -> None:
     assert rows[0].row == 1
     assert [(row.phone, row.sender_code) for row in rows[2:]] == [("2065550101", SENDER), (None, SENDER)]
     assert rows[3].error == "row 4 is a list, not a mapping with 'phone' and 'sender_code'"
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        ("SM8f2c", "SM8f2c"),
+        (1042, "1042"),
+        (1.5, "1.5"),
+        ({"sid": "SM1"}, '{"sid": "SM1"}'),
+        ("  ", None),
+        (None, None),
+    ],
+)
+def test_a_message_id_is_kept_as_text_and_never_makes_a_row_invalid(given: Any, kept: Any) -> None:
+    (row,) = read_rows(rows=[{"phone": "2065959696", "message_id": given}], sender_code=SENDER)
+    assert (row.error, row.message_id) == (None, kept)

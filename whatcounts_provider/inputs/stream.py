@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from whatcounts_provider.deadline import parse_requested_at
 from whatcounts_provider.exceptions import InvalidRequestedAtError
-from whatcounts_provider.types import Row
+from whatcounts_provider.types import Row, json_safe
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -84,7 +85,8 @@ def make_row(number: int, safe_input: Any, values: Sequence[Any], default_code: 
     its ``error`` (it is reported invalid and never sent). ``message`` is kept as given
     (:data:`~whatcounts_provider.types.NO_MESSAGE` when the input has no message key or column):
     the engine classifies it. ``message_id`` (the queue's id of the message, a CRM's id of the
-    reply) is kept as text, so each receipt can be traced to what asked for it.
+    reply) is kept as text (a number or a structure as its JSON), so each receipt can be traced to
+    what asked for it; it never makes a row invalid.
     """
     phone, code, requested_at, message, message_id = values
     if _blank(code):
@@ -102,13 +104,8 @@ def make_row(number: int, safe_input: Any, values: Sequence[Any], default_code: 
         except InvalidRequestedAtError as exc:
             # The receipt's requested_at must be a date or null (the raw value stays in input).
             requested_at, error = None, error or str(exc)
-    if _blank(message_id):
-        message_id = None
-    elif isinstance(message_id, (str, int)) and not isinstance(message_id, bool):
-        message_id = str(message_id)
-    else:
-        error = error or f"row {number} has a message_id that is not text: {type(message_id).__name__}"
-        message_id = None
+    # An id is evidence, never a reason to refuse an opt-out: whatever it is, it is kept as text.
+    message_id = None if _blank(message_id) else _as_text(message_id)
     # A row with an error never carries a phone: whatever the wiring, nothing is sent for it.
     return Row(
         number,
@@ -120,6 +117,12 @@ def make_row(number: int, safe_input: Any, values: Sequence[Any], default_code: 
         message,
         message_id=message_id,
     )
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(json_safe(value), ensure_ascii=False, sort_keys=True)
 
 
 def _blank(value: Any) -> bool:
