@@ -134,8 +134,11 @@ def stop_outcome(job: Job, send: Send, tally: Tally, *, missing_ok: bool = True)
     row, phone, code, fanout, of = job
     try:
         response = send(job, tally)
-    except SmsSubscriberNotFoundError as exc:
-        if missing_ok:
+    except (WhatCountsAuthError, WhatCountsCancelledError):
+        raise
+    except WhatCountsError as exc:
+        missing = isinstance(exc, SmsSubscriberNotFoundError)
+        if missing and missing_ok:
             return StopOutcome(
                 row, "not_subscribed", phone, code, attempts=tally.attempts, fanout=fanout, of=of
             )
@@ -146,22 +149,7 @@ def stop_outcome(job: Job, send: Send, tally: Tally, *, missing_ok: bool = True)
             code,
             str(exc),
             attempts=tally.attempts,
-            permanent=True,
-            cause=exc,
-            fanout=fanout,
-            of=of,
-        )
-    except (WhatCountsAuthError, WhatCountsCancelledError):
-        raise
-    except WhatCountsError as exc:
-        return StopOutcome(
-            row,
-            "failed",
-            phone,
-            code,
-            str(exc),
-            attempts=tally.attempts,
-            permanent=is_final_answer(exc),
+            permanent=missing or is_final_answer(exc),
             cause=exc,
             fanout=fanout,
             of=of,

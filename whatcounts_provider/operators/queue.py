@@ -14,6 +14,7 @@ from whatcounts_provider.operators.sms import (
     check_hook_params,
     check_untemplated_choice,
     reply_classifier,
+    run_options,
 )
 from whatcounts_provider.types import AMBIGUOUS_POLICIES, SCOPES
 
@@ -126,26 +127,15 @@ class StopSmsFromQueueOperator(BaseOperator):
         return _hook(self.whatcounts_conn_id, self.hook_params)
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from whatcounts_provider.engine import OptOutOptions
         from whatcounts_provider.queues import SqsQueue, honour_queue, sqs_client
         from whatcounts_provider.receipts import TaskIdentity
 
-        options = OptOutOptions(
-            max_workers=self.max_workers,
-            max_requests_per_second=self.max_requests_per_second,
-            missing_ok=self.missing_ok,
-            honour_within_business_days=self.honour_within_business_days,
-            scope=self.scope,
-            ambiguous=self.ambiguous,  # type: ignore[arg-type]  # checked in __init__
-            classifier=self.reply_classifier,
-            expect_not_subscribed=self.expect_not_subscribed,
-        )
         return honour_queue(
             self.hook,
             SqsQueue(sqs_client(self.aws_conn_id, self.region_name), self.queue_url),
             receipts_path=self.receipts_path,
             task=TaskIdentity.from_context(context),
-            options=options,
+            options=run_options(self),
             sender_code=self.sender_code,
             max_messages=self.max_messages,
             visibility_timeout=self.visibility_timeout,

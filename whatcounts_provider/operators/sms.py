@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from whatcounts_provider._compat import Context
+    from whatcounts_provider.engine import OptOutOptions
     from whatcounts_provider.hooks.whatcounts import WhatCountsHook
     from whatcounts_provider.replies import ReplyClassifier
 
@@ -241,7 +242,7 @@ class BulkStopSmsSubscriberOperator(BaseOperator):
         return _hook(self.whatcounts_conn_id, self.hook_params)
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from whatcounts_provider.engine import OptOutOptions, run_opt_outs
+        from whatcounts_provider.engine import run_opt_outs
         from whatcounts_provider.receipts import TaskIdentity
 
         inputs = Inputs(
@@ -251,22 +252,12 @@ class BulkStopSmsSubscriberOperator(BaseOperator):
             sender_code=self.sender_code,
             columns=self.columns,
         )
-        options = OptOutOptions(
-            max_workers=self.max_workers,
-            max_requests_per_second=self.max_requests_per_second,
-            missing_ok=self.missing_ok,
-            honour_within_business_days=self.honour_within_business_days,
-            scope=self.scope,
-            ambiguous=self.ambiguous,  # type: ignore[arg-type]  # checked in __init__
-            classifier=self.reply_classifier,
-            expect_not_subscribed=self.expect_not_subscribed,
-        )
         return run_opt_outs(
             self.hook,
             inputs,
             receipts_path=self.receipts_path,
             task=TaskIdentity.from_context(context),
-            options=options,
+            options=run_options(self),
             push=lambda record: context["ti"].xcom_push(key="return_value", value=record),
             log=self.log,
         )
@@ -275,6 +266,22 @@ class BulkStopSmsSubscriberOperator(BaseOperator):
         """Stop sending at once (Airflow calls this when the task is marked failed or killed)."""
         if "hook" in self.__dict__:
             self.hook.cancel()
+
+
+def run_options(operator: Any) -> OptOutOptions:
+    """The engine's options from a bulk or queue operator's arguments of the same names."""
+    from whatcounts_provider.engine import OptOutOptions
+
+    return OptOutOptions(
+        max_workers=operator.max_workers,
+        max_requests_per_second=operator.max_requests_per_second,
+        missing_ok=operator.missing_ok,
+        honour_within_business_days=operator.honour_within_business_days,
+        scope=operator.scope,
+        ambiguous=operator.ambiguous,  # checked in the operator's __init__
+        classifier=operator.reply_classifier,
+        expect_not_subscribed=operator.expect_not_subscribed,
+    )
 
 
 def check_hook_params(hook_params: Mapping[str, Any] | None) -> dict[str, Any]:
