@@ -9,3 +9,6 @@ DEPLOYMENT_ARGS ?=
 test-deployment: $(BUILD)/venv-deploy/.installed ## a real Celery deployment runs the example DAGs
 	env AIRFLOW_HOME=$(BUILD)/deployment-pytest-home AIRFLOW__CORE__LOAD_EXAMPLES=False \
 		$(call venv,deploy)/bin/python $(STRICT_WARNINGS) -m pytest -m deployment tests/deployment $(DEPLOYMENT_ARGS)
+	# The event path's figures, into docs/events.md (a run that skipped those tests has none).
+	if [ -f $(BUILD)/deployment/events.json ]; then \
+		$(call venv,deploy)/bin/python scripts/render_events.py $(BUILD)/deployment/events.json docs/events.md; fi

