@@ -34,7 +34,7 @@ def figures(p50: float = 2.9, p95: float = 4.6, drain: float = 95.0, runs: int =
         },
         "scenarios": {
             "single": {"published": 20, "lost": 0, "more_than_one_final_receipt": 0},
-            "burst": {"published": 10_000, "drain_s": drain, "dag_runs": runs, "lost": 0},
+            "burst_10000": {"published": 10_000, "drain_s": drain, "dag_runs": runs, "lost": 0},
         },
     }
 
@@ -43,7 +43,7 @@ def test_the_section_states_each_figure_and_whether_its_target_was_met():
     text = render_events.render(figures())
     assert "p50 2.9 s (target ≤ 8 s: met), p95 4.6 s (target ≤ 20 s: met)" in text
     assert "**A burst of 10,000 messages** drained in 95 s (target ≤ 180 s: met) by 6 DAG runs" in text
-    assert "| burst | 10,000 | 95 s | 6 | 0 | — |" in text
+    assert "| burst_10000 | 10,000 | 95 s | 6 | 0 | — |" in text
     assert "The largest part: task started → receipt written." in text
     assert "2 cores, load average 3.20 2.90 1.70" in text
 
