@@ -92,7 +92,10 @@ if TYPE_CHECKING:
         AirflowFailException,
     )
     from airflow.sdk.log import mask_secret
-    from airflow.triggers.base import BaseEventTrigger, TriggerEvent
+    from airflow.triggers.base import (  # type: ignore[attr-defined,unused-ignore]  # 3.x only
+        BaseEventTrigger,
+        TriggerEvent,
+    )
 else:
     AirflowException = find("AirflowException")
     AirflowFailException = find("AirflowFailException")
