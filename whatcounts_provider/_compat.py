@@ -46,6 +46,8 @@ MOVED_NAMES: dict[str, tuple[str, ...]] = {
     # The amazon provider, present only with the [sqs] extra (the queue path).
     "SqsHook": ("airflow.providers.amazon.aws.hooks.sqs",),
 }
+#: Names Airflow 2.11 does not have at all (looking one up there raises ImportError).
+AIRFLOW_3_ONLY_NAMES = frozenset({"BaseEventTrigger"})
 #: Looked up on first use, not at import.
 LAZY_NAMES = frozenset(
     {"BaseEventTrigger", "Connection", "ObjectStoragePath", "SqsHook", "TriggerEvent", "get_current_context"}
@@ -141,6 +143,7 @@ def stored_connection_extras(pk: Any) -> dict[str, Any]:
 
 
 __all__ = [
+    "AIRFLOW_3_ONLY_NAMES",
     "AIRFLOW_V_3_0_PLUS",
     "AIRFLOW_V_3_1_PLUS",
     "AIRFLOW_V_3_2_PLUS",
