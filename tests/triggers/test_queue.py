@@ -49,7 +49,7 @@ def test_it_fires_with_the_counts_and_leaves_every_message_on_the_queue(
 
 
 def test_it_does_not_fire_on_an_empty_queue(queue: SqsQueue) -> None:
-    with pytest.raises(TimeoutError):
+    with pytest.raises(asyncio.TimeoutError):  # not the builtin on Python 3.10
         asyncio.run(first_event(trigger(queue.url), timeout=1))
 
 
@@ -57,7 +57,7 @@ def test_a_queue_it_cannot_read_is_logged_and_watched_again_not_a_crash(
     queue: SqsQueue, log_text: Any
 ) -> None:
     missing = queue.url + "-missing"
-    with pytest.raises(TimeoutError):
+    with pytest.raises(asyncio.TimeoutError):  # not the builtin on Python 3.10
         asyncio.run(first_event(trigger(missing), timeout=1.5))
     assert f"Cannot read queue {missing}" in log_text()
 
