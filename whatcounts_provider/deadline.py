@@ -139,6 +139,38 @@ def _weekdays_after(start: date, end: date) -> int:
     return count
 
 
+def business_days_left(
+    requested_at: datetime,
+    now: datetime,
+    honour_within_business_days: int = DEFAULT_HONOUR_WITHIN_BUSINESS_DAYS,
+) -> int:
+    """How many business days an opt-out requested at ``requested_at`` still has at ``now``:
+    ``honour_within_business_days`` minus the business days already passed (counted like
+    :func:`business_days_to_honour`). 0 means today is the last day; a negative number is how
+    many business days ago the deadline passed.
+    """
+    if honour_within_business_days < 0:
+        raise ValueError(f"honour_within_business_days must be >= 0, got {honour_within_business_days!r}")
+    return honour_within_business_days - business_days_to_honour(requested_at, now)
+
+
+def honour_by(
+    requested_at: datetime, honour_within_business_days: int = DEFAULT_HONOUR_WITHIN_BUSINESS_DAYS
+) -> date:
+    """The last UTC day on which an opt-out requested at ``requested_at`` is still on time: the
+    day before the business day that would make it ``honour_within_business_days + 1`` business
+    days (a weekend after the last business day is still on time, as
+    :func:`business_days_to_honour` counts it)."""
+    if honour_within_business_days < 0:
+        raise ValueError(f"honour_within_business_days must be >= 0, got {honour_within_business_days!r}")
+    day = _to_utc(requested_at).date()
+    left = honour_within_business_days + 1
+    while left:
+        day += timedelta(days=1)
+        left -= day.weekday() < 5
+    return day - timedelta(days=1)
+
+
 def is_late(
     status: str,
     requested_at: datetime | None,
@@ -164,7 +196,9 @@ def is_late(
 
 __all__ = [
     "DEFAULT_HONOUR_WITHIN_BUSINESS_DAYS",
+    "business_days_left",
     "business_days_to_honour",
+    "honour_by",
     "is_late",
     "parse_requested_at",
     "utc_now",
