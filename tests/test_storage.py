@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 
@@ -15,9 +16,21 @@ def test_a_path_and_its_file_uri_are_the_same_location(tmp_path: Path) -> None:
     assert Location.of(str(tmp_path)).uri == f"file://{tmp_path}"
 
 
-def test_a_source_uri_is_decoded_but_a_receipts_uri_reads_back_as_handed_out(tmp_path: Path) -> None:
+def test_a_file_uri_is_decoded_and_an_old_receipts_uri_still_reads_back(tmp_path: Path) -> None:
     assert Location.of(f"file://{tmp_path}/a%20b.csv", decode=True).name == "a b.csv"
+    assert Location.of(f"file://{tmp_path}/run_id=x%3Ay").name == "run_id=x:y"
+    # Receipts URIs handed out before layout 2 held a folder's "%3A" as it is: when only that
+    # folder exists, the URI names it.
+    (tmp_path / "run_id=x%3Ay").mkdir()
     assert Location.of(f"file://{tmp_path}/run_id=x%3Ay").name == "run_id=x%3Ay"
+    assert Location.of(f"file://{tmp_path}/run_id=x%3Ay", decode=True).name == "run_id=x:y"
+
+
+def test_the_uri_of_a_local_location_unquotes_to_its_path(tmp_path: Path) -> None:
+    folder = Location.of(tmp_path / "50%off" / "run_id=a:b+c")
+    assert folder.uri == f"file://{tmp_path}/50%25off/run_id=a:b+c"
+    assert unquote(folder.uri) == f"file://{tmp_path}/50%off/run_id=a:b+c"
+    assert Location.of(folder.uri) == folder
 
 
 def test_credentials_never_show(s3_location: str) -> None:

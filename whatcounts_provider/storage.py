@@ -5,10 +5,10 @@
 without any I/O, and offers the few operations the provider needs: open a file, write a new file
 whole, list what is below, read a file back.
 
-A ``file://`` URI is read like Airflow's ``ObjectStoragePath`` reads it, path as written, unless
-the caller asks for RFC 8089 decoding (``%20`` is a space): a source URI is typed by hand and
-decoded; a receipts folder URI is the provider's own (``file://`` + the path, whose folder names
-may hold ``%3A``) and must read back as it was handed out.
+A ``file://`` URI is percent-decoded as RFC 8089 says (``%20`` is a space, ``%25`` a ``%``), and
+:attr:`Location.uri` writes a ``%`` in a path as ``%25``: so ``unquote()`` of any URI the provider
+hands out (a record's ``receipts``) names the folder that exists. URIs handed out before receipts layout 2
+held a folder name's ``%3A`` as it is; such a URI still reads back (see :meth:`Location.of`).
 
 Object stores cannot append and have no atomic rename, so the only write offered is
 :meth:`Location.put`: a new file written whole in one request (object storage), or to a hidden
@@ -21,7 +21,7 @@ import os
 import secrets
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 from urllib.request import url2pathname
 
 from whatcounts_provider.exceptions import WhatCountsInputError
@@ -87,7 +87,10 @@ class Location:
         :param value: a path (text or ``os.PathLike``), a ``file://`` or fsspec URI, an
             ``ObjectStoragePath``, or a :class:`Location`.
         :param what: the argument's name, for messages (``source``, ``receipts_path``).
-        :param decode: percent-decode a ``file://`` URI's path (RFC 8089).
+        :param decode: a ``file://`` URI is always percent-decoded (RFC 8089); without
+            ``decode``, a URI whose decoded path does not exist but whose path as written does
+            (a receipts URI handed out before layout 2, with a literal ``%3A``) reads as written
+            (one ``stat``). Sources pass ``decode=True``: typed by hand, never the old form.
         :param unreachable: builds the error for a URI that Airflow's ``ObjectStoragePath``
             refuses (``(message, display URI)``); by default a :class:`WhatCountsInputError`.
             A source raises a retryable error here (the file system may be installed later).
@@ -126,8 +129,13 @@ class Location:
                 raise WhatCountsInputError(
                     f"{what} {safe_uri(text)} names host {parts.netloc!r}: a file:// URI must be local"
                 )
-            path = url2pathname(unquote(parts.path)) if decode else parts.path
-            return cls(local=Path(path).absolute(), shown=text)
+            decoded = Path(url2pathname(parts.path)).absolute()  # it percent-decodes, once
+            if not decode and decoded.as_posix() != parts.path and not decoded.exists():
+                # A receipts URI handed out before layout 2 held a folder's "%3A" undecoded.
+                literal = Path(parts.path).absolute()
+                if literal.exists():
+                    return cls(local=literal, shown=text)
+            return cls(local=decoded, shown=text)
         from whatcounts_provider._compat import ObjectStoragePath
 
         try:
@@ -150,10 +158,11 @@ class Location:
 
     @property
     def uri(self) -> str:
-        """The address that reads back with :meth:`of`: ``file://`` and the path for a local
-        location; the object-storage URI (``s3://conn_id@bucket/...``) otherwise."""
+        """The address that reads back with :meth:`of`: ``file://`` and the path (a ``%`` written
+        ``%25``, so that ``unquote`` gives the path) for a local location; the object-storage URI
+        (``s3://conn_id@bucket/...``) otherwise."""
         if self._local is not None:
-            return f"file://{self._local.as_posix()}"
+            return f"file://{self._local.as_posix().replace('%', '%25')}"
         return str(self._remote)
 
     @property

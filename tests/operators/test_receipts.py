@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date, datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import pytest
 
@@ -15,16 +17,13 @@ from whatcounts_provider.exceptions import WhatCountsBulkError
 from whatcounts_provider.operators.sms import BulkStopSmsSubscriberOperator, StopSmsSubscriberOperator
 from whatcounts_provider.receipts import iter_receipts
 
-if TYPE_CHECKING:
-    from pathlib import Path
-
 pytestmark = pytest.mark.usefixtures("fast_retries")
 
 # The receipt keys of docs/receipts.md: exactly these, other code reads them.
 KEYS = {
     "row", "input", "phone", "sender_code", "requested_sender_code", "scope", "status", "error",
     "message", "message_id", "reply_decision", "reply_reason", "whatcounts", "requested_at", "processed_at",
-    "business_days_to_honour", "attempts", "dag_id", "run_id", "task_id",
+    "business_days_to_honour", "attempts", "earlier_try_cut_short", "dag_id", "run_id", "task_id",
     "map_index", "try_number", "provider_version",
 }  # fmt: skip
 IDENTITY = {
@@ -100,8 +99,9 @@ def test_a_mixed_run_receipts_every_input(failing_phone_emulator, tmp_path: Path
     assert type(error) is WhatCountsBulkError
     assert record["late"] == 2, "row 1 honoured years late, row 4 failing past the deadline"
     assert record["receipts"] == (
-        f"file://{receipts}/dag_id=opt_out/run_id=scheduled__2026-11-25T00%3A00%3A00%2B00%3A00/task_id=stop/map_index=4"
+        f"file://{receipts}/dag_id=opt_out/run_id=scheduled__2026-11-25T00:00:00+00:00/task_id=stop/map_index=4"
     ), "the task instance's folder, as a URI"
+    assert Path(unquote(urlsplit(record["receipts"]).path)).is_dir(), "the URI decodes to the folder"
     found = sorted(iter_receipts(record["receipts"]), key=lambda r: r["row"])
     assert [r["row"] for r in found] == [1, 2, 3, 4, 5, 6, 7], "one receipt per input, none dropped"
     for receipt in found:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import socket
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import pytest
 from hypothesis import given
@@ -14,14 +16,12 @@ from whatcounts_provider.receipts import (
     TaskIdentity,
     decode_component,
     encode_component,
+    legacy_task_instance_folder,
     parse_task_instance_parts,
     task_instance_folder,
     task_instance_parts,
 )
 from whatcounts_provider.storage import Location
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 ODD_RUN_IDS = [
     "manual__2026-11-25T16:00:00+00:00",
@@ -59,21 +59,31 @@ def test_odd_run_ids_round_trip(run_id: str) -> None:
 
 
 def test_the_encoding_stays_readable() -> None:
-    assert task_instance_parts(
-        TaskIdentity("opt_out", "manual__2026-11-25T16:00:00+00:00", "stop", -1, 3)
-    ) == (
+    """Layout 2 keeps ":" and "+": the run ids Airflow makes name their folders as they are."""
+    identity = TaskIdentity("opt_out", "manual__2026-11-25T16:00:00+00:00", "stop", -1, 3)
+    assert task_instance_parts(identity) == (
         "dag_id=opt_out",
-        "run_id=manual__2026-11-25T16%3A00%3A00%2B00%3A00",
+        "run_id=manual__2026-11-25T16:00:00+00:00",
         "task_id=stop",
         "map_index=-1",
     )
+    assert task_instance_parts(identity, layout=1)[1] == "run_id=manual__2026-11-25T16%3A00%3A00%2B00%3A00"
+
+
+def test_a_folder_of_layout_1_is_named_only_when_it_differs(tmp_path: Path) -> None:
+    plain = TaskIdentity("d", "r", "t", -1, 1)
+    assert legacy_task_instance_folder(tmp_path, plain) is None
+    timed = TaskIdentity("d", "manual__x:y", "t", -1, 1)
+    legacy = legacy_task_instance_folder(tmp_path, timed)
+    assert legacy is not None
+    assert legacy.uri.endswith("/run_id=manual__x%253Ay/task_id=t/map_index=-1")  # "%" written "%25"
 
 
 @given(st.text(min_size=1, max_size=16))  # <= 192 encoded chars: never shortened
 def test_any_text_round_trips(value: str) -> None:
     encoded = encode_component(value)
     assert decode_component(encoded) == value
-    assert all(c.isalnum() or c in "-_.%" for c in encoded)
+    assert all(c.isalnum() or c in "-_.:+%" for c in encoded)
     assert encoded.isascii()
 
 
@@ -86,9 +96,9 @@ def test_overlong_values_are_shortened_uniquely_and_say_so() -> None:
     assert encode_component(long_a) == enc_a  # deterministic: a retry finds the same folder
     with pytest.raises(ValueError, match="shortened"):
         decode_component(enc_a)
-    escaped = encode_component(":" * 100)  # 300 encoded chars: the cut must not split "%3A"
+    escaped = encode_component("/" * 100)  # 300 encoded chars: the cut must not split "%2F"
     assert "~" in escaped
-    assert escaped.split("~")[0].endswith("%3A")
+    assert escaped.split("~")[0].endswith("%2F")
 
 
 @pytest.mark.parametrize(
@@ -122,15 +132,20 @@ def test_every_location_form_gives_the_same_local_folder(tmp_path: Path) -> None
         Location.of(f"file://{tmp_path}").object_storage_path(),
     ]
     uris = {task_instance_folder(form, identity).uri for form in forms}
-    assert uris == {f"file://{tmp_path}/dag_id=d/run_id=manual__x%3Ay/task_id=t/map_index=-1"}
+    assert uris == {f"file://{tmp_path}/dag_id=d/run_id=manual__x:y/task_id=t/map_index=-1"}
     folder = task_instance_folder(str(tmp_path), identity)
     assert Location.of(folder.uri) == folder  # the URI handed out reads back
+    odd = task_instance_folder(str(tmp_path), TaskIdentity("d", "run 1/2", "t", -1, 1))
+    odd.put("x.txt", b"x")
+    assert "run_id=run%25201%252F2" in odd.uri  # the folder holds "%20": the URI writes "%2520"
+    assert Path(unquote(urlsplit(odd.uri).path), "x.txt").is_file()
+    assert Location.of(odd.uri) == odd
 
 
 def test_an_s3_uri_keeps_its_connection_id(s3_location: str) -> None:
     identity = TaskIdentity("d", "manual__x:y", "t", 0, 1)
     folder = task_instance_folder(s3_location, identity)
-    assert folder.uri == f"{s3_location}/dag_id=d/run_id=manual__x%3Ay/task_id=t/map_index=0"
+    assert folder.uri == f"{s3_location}/dag_id=d/run_id=manual__x:y/task_id=t/map_index=0"
     assert not folder.is_local
 
     assert task_instance_folder(Location.of(s3_location).object_storage_path(), identity) == folder

@@ -15,8 +15,17 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
 # Only these characters stay as they are in a folder name; everything else is percent-encoded
-# (Hive's convention for partition values, which Athena and Spark decode the same way).
-_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.")
+# (Hive's convention for partition values, which Athena and Spark decode the same way). ":" and
+# "+" stay since layout 2: every run id Airflow makes (manual__2026-12-06T07:00:00+00:00) then
+# names its folder as it is, and a URI of the folder needs no escape at all.
+_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.:+")
+# Layout 1 (receipts written before layout 2; their summary.json has no "layout") escaped ":" and
+# "+" too: a task instance whose first tries were written then keeps its folder
+# (see ``legacy_task_instance_folder``).
+_SAFE_LAYOUT_1 = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.")
+#: The receipts layout this version writes (``summary.json``'s ``layout``): 2 adds the phone index,
+#: part digests and the chain of tries, and keeps ":" and "+" in folder names.
+LAYOUT_VERSION = 2
 # A local file name is at most 255 bytes; a run id may be 250 characters before encoding.
 _MAX_COMPONENT = 200
 _SHORTENED_KEEP = 180
@@ -55,10 +64,10 @@ class TaskIdentity:
         return replace(cls.from_ti(ti), run=RunStamp.of(context.get("dag_run"), ti))
 
 
-def encode_component(value: str) -> str:
+def encode_component(value: str, *, _safe: frozenset[str] = _SAFE) -> str:
     """Encode one identity value as a path-safe, readable folder-name part.
 
-    Letters, digits, ``-``, ``_`` and ``.`` stay; anything else becomes ``%XX`` (UTF-8), and
+    Letters, digits, ``-``, ``_``, ``.``, ``:`` and ``+`` stay; anything else becomes ``%XX`` (UTF-8), and
     so does a leading ``.`` (no hidden folders). ``decode_component`` reverses it. A value
     whose encoding exceeds 200 characters is cut to 180 and suffixed with ``~`` and a hash
     of the whole value: still unique and deterministic, no longer reversible (every receipt
@@ -68,7 +77,7 @@ def encode_component(value: str) -> str:
         raise ValueError("an empty dag_id, run_id or task_id cannot name a receipts folder")
     out: list[str] = []
     for index, char in enumerate(value):
-        if char in _SAFE and not (index == 0 and char == "."):
+        if char in _safe and not (index == 0 and char == "."):
             out.append(char)
         else:
             out.extend(f"%{byte:02X}" for byte in char.encode("utf-8"))
@@ -101,12 +110,16 @@ def decode_component(encoded: str) -> str:
         raise ValueError(f"{encoded!r} is not an encoded receipts folder name") from None
 
 
-def task_instance_parts(identity: TaskIdentity) -> tuple[str, str, str, str]:
-    """The four folder names under ``receipts_path``: ``dag_id=…/run_id=…/task_id=…/map_index=…``."""
+def task_instance_parts(identity: TaskIdentity, *, layout: int = LAYOUT_VERSION) -> tuple[str, str, str, str]:
+    """The four folder names under ``receipts_path``: ``dag_id=…/run_id=…/task_id=…/map_index=…``.
+
+    :param layout: 1 gives the names written before layout 2 (``:`` and ``+`` escaped).
+    """
+    safe = _SAFE if layout >= 2 else _SAFE_LAYOUT_1
     return (
-        f"dag_id={encode_component(identity.dag_id)}",
-        f"run_id={encode_component(identity.run_id)}",
-        f"task_id={encode_component(identity.task_id)}",
+        f"dag_id={encode_component(identity.dag_id, _safe=safe)}",
+        f"run_id={encode_component(identity.run_id, _safe=safe)}",
+        f"task_id={encode_component(identity.task_id, _safe=safe)}",
         f"map_index={int(identity.map_index)}",
     )
 
@@ -134,3 +147,13 @@ def task_instance_folder(receipts_path: Any, identity: TaskIdentity) -> Location
         (see :class:`~whatcounts_provider.storage.Location`).
     """
     return Location.of(receipts_path, what="receipts_path").child(*task_instance_parts(identity))
+
+
+def legacy_task_instance_folder(receipts_path: Any, identity: TaskIdentity) -> Location | None:
+    """The folder layout 1 gave this task instance, when it differs from today's name (its ids
+    hold ``:`` or ``+``): a try that finds earlier tries there resumes from them and writes
+    beside them, so that the tries of one task instance never split across two folders."""
+    legacy = task_instance_parts(identity, layout=1)
+    if legacy == task_instance_parts(identity):
+        return None
+    return Location.of(receipts_path, what="receipts_path").child(*legacy)
