@@ -23,6 +23,7 @@ from whatcounts_provider.receipts import (
     receipt_is_late,
     task_instance_folder,
 )
+from whatcounts_provider.receipts.index import INDEX_NAME
 from whatcounts_provider.receipts.runs import MARKER_NAME
 from whatcounts_provider.types import Row, StopOutcome
 
@@ -98,8 +99,8 @@ def test_receipt_line_has_exactly_the_contract_keys(tmp_path: Any) -> None:
     assert set(RECEIPT_KEYS) == {
         "row", "input", "phone", "sender_code", "requested_sender_code", "scope", "status", "error",
         "message", "message_id", "reply_decision", "reply_reason", "whatcounts", "requested_at",
-        "processed_at", "business_days_to_honour", "attempts", "dag_id", "run_id", "task_id",
-        "map_index", "try_number", "provider_version",
+        "processed_at", "business_days_to_honour", "attempts", "earlier_try_cut_short", "dag_id",
+        "run_id", "task_id", "map_index", "try_number", "provider_version",
     }  # fmt: skip
     processed = datetime.fromisoformat(line["processed_at"])
     assert processed.utcoffset() == timedelta(0)
@@ -256,8 +257,8 @@ def test_local_writes_leave_no_temporary_files(tmp_path: Any) -> None:
         for row in range(1, 4):
             writer.add(stop_fields(row))
     names = sorted(p.name for p in tmp_path.rglob("*") if p.is_file())
-    assert len(names) == 5
-    assert names[-2:] == [SUMMARY_NAME, MARKER_NAME]
+    assert len(names) == 6
+    assert names[-3:] == [INDEX_NAME, SUMMARY_NAME, MARKER_NAME]
     assert not [name for name in names if name.startswith(".")]
 
 

@@ -44,10 +44,11 @@ def iter_receipts(path: Any, *, tries: Collection[str] | None = None) -> Iterato
             continue
         data = folder.read_bytes(rel, name)
         where = "/".join((folder.uri.rstrip("/"), *rel, name))
-        yield from _parse_part(data, name.endswith(".gz"), where)
+        yield from parse_part(data, name.endswith(".gz"), where)
 
 
-def _parse_part(data: bytes, compressed: bool, where: str) -> Iterator[dict[str, Any]]:
+def parse_part(data: bytes, compressed: bool, where: str) -> Iterator[dict[str, Any]]:
+    """The receipts of one part's content (see :func:`iter_receipts` for torn and bad lines)."""
     if compressed:
         data, complete = _gunzip(data)
         if not complete:
@@ -93,6 +94,17 @@ def completed_pairs(folder: Any, tries: Collection[str] | None = None) -> set[tu
         if receipt.get("status") in HONOURED_STATUSES and phone and sender_code:
             pairs.add((str(phone), str(sender_code)))
     return pairs
+
+
+def final_statuses(folder: Any, tries: Collection[str] | None = None) -> dict[tuple[str, str], str]:
+    """Like :func:`completed_pairs`, with each pair's final status (``stopped`` or
+    ``not_subscribed``): what earlier tries honoured, for the record of the run across its tries."""
+    statuses: dict[tuple[str, str], str] = {}
+    for receipt in iter_receipts(folder, tries=tries):
+        phone, sender_code, status = receipt.get("phone"), receipt.get("sender_code"), receipt.get("status")
+        if status in HONOURED_STATUSES and phone and sender_code:
+            statuses.setdefault((str(phone), str(sender_code)), str(status))
+    return statuses
 
 
 def final_receipt(

@@ -111,10 +111,12 @@ class TryMarker:
 
 @dataclass(frozen=True)
 class Lineage:
-    """The lineage of a new try, and the earlier try folders it may resume from."""
+    """The lineage of a new try, the earlier try folders it may resume from, and the one it
+    follows (the latest-started of them: the previous link of the chain of tries)."""
 
     token: str
     trusted: frozenset[str]
+    previous: str | None = None
 
 
 def marker_bytes(try_number: int, run: RunStamp, started_at: str, lineage: str) -> bytes:
@@ -136,7 +138,10 @@ def lineage_of(folder: Location, try_number: int, run: RunStamp) -> Lineage:
     if not candidates:
         return Lineage(_new_token(), frozenset())
     token = max(candidates, key=lambda marker: marker.started_at).lineage
-    return Lineage(token, frozenset(marker.folder for marker in markers if marker.lineage == token))
+    same = [marker for marker in markers if marker.lineage == token]
+    earlier = [marker for marker in same if marker.try_number < try_number]
+    previous = max(earlier, key=lambda marker: marker.started_at).folder if earlier else None
+    return Lineage(token, frozenset(marker.folder for marker in same), previous)
 
 
 def read_markers(folder: Location) -> Iterator[TryMarker]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import logging
 import secrets
 import threading
@@ -13,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 from whatcounts_provider import __version__
 from whatcounts_provider.deadline import utc_now
 from whatcounts_provider.exceptions import ReceiptsError
+from whatcounts_provider.receipts.index import INDEX_NAME, build_index, entry
+from whatcounts_provider.receipts.layout import LAYOUT_VERSION
 from whatcounts_provider.receipts.runs import MARKER_NAME, marker_bytes
 from whatcounts_provider.receipts.schema import build_receipt, dumps_document, dumps_line, iso, outcome_fields
 
@@ -55,8 +58,10 @@ class ReceiptWriter:
     :param compress: write ``.jsonl.gz`` parts.
     :param clock: returns the current aware UTC time; used for ``processed_at``, part names and
         flush timing (inject one in tests).
-    :param max_receipts: flush when this many receipts are buffered.
-    :param max_interval: flush when the oldest buffered receipt is this many seconds old.
+    :param max_receipts: flush when this many receipts are buffered (default
+        ``DEFAULT_MAX_RECEIPTS``).
+    :param max_interval: flush when the oldest buffered receipt is this many seconds old (default
+        ``DEFAULT_MAX_INTERVAL``).
     :param background: run the timed flush in a background thread (off: call ``flush_due``).
     :param ticker: called by the background thread between checks with the check interval;
         defaults to waiting that long (interrupted by close). Tests inject one.
@@ -64,6 +69,15 @@ class ReceiptWriter:
         written (receipts are written in the order they were added), from whichever thread
         flushed it, with the writer's lock held: keep it short (a queue acknowledging messages
         hands them to its own thread).
+    :param previous: the link to the try before this one in its lineage, written into the
+        summary (``receipts.chain.link_to``): it chains the tries of a task instance.
+    :param cut_short: the number of an earlier try of this lineage that ended without a summary
+        (killed), if any: written into every ``not_subscribed`` receipt of this try as
+        ``earlier_try_cut_short`` (that try may have stopped the pair, its answer lost).
+
+    Besides its parts, :meth:`close` writes the try's phone index (``phones.idx``, see
+    :mod:`whatcounts_provider.receipts.index`), and the summary records each part's SHA-256, the
+    index's, the receipts layout version and ``previous``.
     """
 
     def __init__(
@@ -75,12 +89,17 @@ class ReceiptWriter:
         provider_version: str = __version__,
         compress: bool = False,
         clock: Callable[[], datetime] = utc_now,
-        max_receipts: int = DEFAULT_MAX_RECEIPTS,
-        max_interval: float = DEFAULT_MAX_INTERVAL,
+        max_receipts: int | None = None,
+        max_interval: float | None = None,
         background: bool = True,
         ticker: Callable[[float], object] | None = None,
         on_written: Callable[[int], object] | None = None,
+        previous: Mapping[str, Any] | None = None,
+        cut_short: int | None = None,
     ) -> None:
+        # Read when a writer is made, not when the module is: the benchmark compares settings.
+        max_receipts = DEFAULT_MAX_RECEIPTS if max_receipts is None else max_receipts
+        max_interval = DEFAULT_MAX_INTERVAL if max_interval is None else max_interval
         if max_receipts < 1:
             raise ValueError(f"max_receipts must be >= 1, got {max_receipts!r}")
         if max_interval <= 0:
@@ -102,7 +121,7 @@ class ReceiptWriter:
         self._lines: list[str] = []
         self._oldest: datetime | None = None
         # A batch whose write failed keeps its name: retrying it can only write the same file.
-        self._unwritten: list[tuple[str, bytes, int]] = []
+        self._unwritten: list[tuple[str, bytes, list[str | None]]] = []
         self._seq = 0
         self._parts: list[str] = []
         self._counts: Counter[str] = Counter()
@@ -116,6 +135,12 @@ class ReceiptWriter:
         self._background = background
         self._thread: threading.Thread | None = None
         self._on_written = on_written
+        self._previous = None if previous is None else dict(previous)
+        self.cut_short = cut_short
+        # The index entries of the buffered lines, then of each part as it is written.
+        self._phones: list[str | None] = []
+        self._entries: list[int] = []
+        self._digests: dict[str, str] = {}
 
     # -- public -------------------------------------------------------------------------
     @property
@@ -169,6 +194,8 @@ class ReceiptWriter:
             if self._oldest is None:
                 self._oldest = self._clock()
             self._lines.append(line)
+            phone = receipt.get("phone")
+            self._phones.append(phone if isinstance(phone, str) and phone else None)
             self._counts[receipt["status"]] += 1
             if len(self._lines) >= self.max_receipts:
                 self._flush_locked()
@@ -177,7 +204,11 @@ class ReceiptWriter:
     def add_outcome(self, outcome: StopOutcome) -> dict[str, Any] | None:
         """Buffer the receipt of one outcome; ``already_done`` outcomes get none (None)."""
         fields = outcome_fields(outcome)
-        return None if fields is None else self.add(fields)
+        if fields is None:
+            return None
+        if self.cut_short is not None and fields["status"] == "not_subscribed":
+            fields["earlier_try_cut_short"] = self.cut_short
+        return self.add(fields)
 
     def flush(self) -> None:
         """Write the buffered receipts as one new part (nothing when the buffer is empty)."""
@@ -211,7 +242,11 @@ class ReceiptWriter:
         with self._lock:
             self._closed = True
             self._flush_locked()
-            self._put(SUMMARY_NAME, dumps_document(self._summary(record, error)))
+            index = build_index(self._parts, self._entries)
+            self._put(INDEX_NAME, index)
+            summary = self._summary(record, error)
+            summary["index"] = {"name": INDEX_NAME, "sha256": hashlib.sha256(index).hexdigest()}
+            self._put(SUMMARY_NAME, dumps_document(summary))
 
     def __enter__(self) -> ReceiptWriter:
         return self.start()
@@ -249,6 +284,9 @@ class ReceiptWriter:
             "by_status": dict(sorted(self._counts.items())),
             "parts": list(self._parts),
             "record": None if record is None else dict(record),
+            "layout": LAYOUT_VERSION,
+            "part_sha256": dict(self._digests),
+            "previous": self._previous,
         }
 
     def _put(self, name: str, data: bytes) -> None:
@@ -267,14 +305,19 @@ class ReceiptWriter:
             data = "".join(self._lines).encode("utf-8")
             if self.compress:
                 data = gzip.compress(data, compresslevel=6, mtime=0)
-            self._unwritten.append((name, data, len(self._lines)))
+            self._unwritten.append((name, data, self._phones))
             self._lines = []
+            self._phones = []
             self._oldest = None
         while self._unwritten:
-            name, data, count = self._unwritten[0]
+            name, data, phones = self._unwritten[0]
             self._put(name, data)
             self._unwritten.pop(0)
+            position = len(self._parts)
             self._parts.append(name)
+            self._digests[name] = hashlib.sha256(data).hexdigest()
+            self._entries.extend(entry(phone, position) for phone in phones if phone is not None)
+            count = len(phones)
             self._written += count
             if self._on_written is not None:
                 self._on_written(count)
