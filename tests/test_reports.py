@@ -103,6 +103,8 @@ def test_all_chunks_reported_gives_exact_totals(expected: Any) -> None:
     assert report == {
         "total": 150,
         "stopped": 145,
+        "stopped_this_try": 145,  # records without the key (older versions): their stopped
+        "not_subscribed_after_cut_short": 0,
         "not_subscribed": [
             {"phone": "12062000002", "sender_code": "22222", "source": SOURCES[1]},
             {"phone": "12062000003", "sender_code": "22222", "source": "kept"},

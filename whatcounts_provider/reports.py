@@ -31,7 +31,18 @@ log = logging.getLogger(__name__)
 
 # Every record of a bulk task has these; the rest (by_sender_code, already_done, ...) may be absent.
 _REQUIRED = ("total", "stopped", "not_subscribed", "invalid", "failed")
-_COUNTS = ("total", "stopped", "duplicates", "already_done", "late", "not_opt_out", "ambiguous", "retries")
+_COUNTS = (
+    "total",
+    "stopped",
+    "stopped_this_try",
+    "not_subscribed_after_cut_short",
+    "duplicates",
+    "already_done",
+    "late",
+    "not_opt_out",
+    "ambiguous",
+    "retries",
+)
 _LISTS = ("not_subscribed", "invalid", "failed", "needs_review")
 _SHOWN = 10
 
@@ -61,7 +72,8 @@ def merge_stop_reports(
     :param push_to: where the merged report goes as ``return_value`` *before* raising, so it is in
         XCom even though the task fails: ``"current"`` (default) is the running task's ``ti``
         (none when not called inside a task), or pass ``context["ti"]``, or ``None`` to not push.
-    :return: ``{"total", "stopped", "not_subscribed", "invalid", "failed", "duplicates",
+    :return: ``{"total", "stopped", "stopped_this_try", "not_subscribed",
+        "not_subscribed_after_cut_short", "invalid", "failed", "duplicates",
         "by_sender_code", "already_done", "late", "not_opt_out", "ambiguous", "needs_review",
         "retries", "sender_code", "receipts",
         "chunks_expected", "chunks_reported", "chunks_missing", "missing_chunks", "errors"}``:
@@ -156,7 +168,9 @@ def _empty(count: int) -> dict[str, Any]:
     return {
         "total": 0,
         "stopped": 0,
+        "stopped_this_try": 0,
         "not_subscribed": [],
+        "not_subscribed_after_cut_short": 0,
         "invalid": [],
         "failed": [],
         "duplicates": 0,
@@ -180,6 +194,8 @@ def _empty(count: int) -> dict[str, Any]:
 def _add(report: dict[str, Any], record: Mapping[str, Any], source: Any) -> None:
     for key in _COUNTS:
         value = record.get(key)
+        if key == "stopped_this_try" and value is None:
+            value = record.get("stopped")  # a record of an older version: its stopped was its try's
         if isinstance(value, int) and not isinstance(value, bool):
             report[key] += value
     for key in _LISTS:

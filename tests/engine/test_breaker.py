@@ -148,7 +148,8 @@ def test_pairs_honoured_before_the_outage_are_not_sent_again(clock, site, tmp_pa
     site.up_for = None
     second = run_try(2, tmp_path, pushed, count)
 
-    assert (second["already_done"], second["stopped"], second["failed"]) == (500, count - 500, [])
+    assert (second["already_done"], second["stopped_this_try"], second["failed"]) == (500, count - 500, [])
+    assert second["stopped"] == count, "the record counts what the run honoured across its tries"
     resent = site.posts - sent_first
     assert resent.keys() == {(item["phone"], SENDER) for item in first["failed"]}, "only the failed ones"
     assert set(resent.values()) == {1}

@@ -48,7 +48,9 @@ def test_the_phones_record_keeps_its_shape_and_counts_every_input():
         "sender_code": SENDER,
         "total": 7,
         "stopped": 2,
+        "stopped_this_try": 2,
         "not_subscribed": ["12065959697"],
+        "not_subscribed_after_cut_short": 0,
         "invalid": ["bad"],
         "failed": [{"phone": "12065959698", "error": "HTTP 503"}],
         "duplicates": 1,
@@ -83,3 +85,16 @@ def test_the_log_lines_mask_every_phone():
     assert "12065959697" not in report
     assert "*******9698" in report
     assert "7 inputs: 2 stopped, 1 not subscribed, 1 failed, 1 invalid, 1 duplicates" in report
+
+
+def test_pairs_an_earlier_try_stopped_count_as_stopped_and_re_sends_after_a_kill_are_told_apart():
+    summary = BulkSummary(form="rows", sender_code=None, receipts="file:///r")
+    summary.earlier = {("12065959690", SENDER): "stopped"}
+    summary.cut_short = 1
+    for item in TABLE:
+        summary.add(item, late=False)
+    record = summary.record(retries=0)
+    assert (record["stopped"], record["stopped_this_try"], record["already_done"]) == (3, 2, 1)
+    assert record["by_sender_code"][SENDER]["stopped"] == 2
+    assert record["not_subscribed_after_cut_short"] == 1
+    assert "1 not subscribed when sent again after try 1 was cut short" in " ".join(summary.log_lines())

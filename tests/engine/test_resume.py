@@ -8,6 +8,8 @@ pair again (found in a real deployment: the new run sent nothing and left 1,000 
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import datetime, timezone
 from types import SimpleNamespace
 from typing import Any
@@ -17,6 +19,9 @@ import pytest
 from tests.helpers import SENDER, make_context, phones
 from whatcounts_provider.exceptions import WhatCountsBulkError
 from whatcounts_provider.operators.sms import BulkStopSmsSubscriberOperator
+from whatcounts_provider.receipts import find_receipts
+from whatcounts_provider.receipts.integrity import verify_receipts
+from whatcounts_provider.storage import Location
 
 COUNT = 6
 RUN_ID = "fixed-run-1"  # the id the deployment reused
@@ -75,7 +80,10 @@ def test_a_retry_of_the_same_run_resumes(subscribed: Any, tmp_path: Any) -> None
 
     retry = run_try(str(tmp_path), FIRST_RUN, 2)
 
-    assert (retry["already_done"], retry["stopped"]) == (COUNT - 1, 1)
+    # The record counts what the run honoured across its tries; already_done says how many
+    # of them an earlier try did.
+    assert (retry["already_done"], retry["stopped"], retry["stopped_this_try"]) == (COUNT - 1, COUNT, 1)
+    assert retry["by_sender_code"][SENDER]["stopped"] == COUNT
     assert posts(subscribed) == COUNT + 1  # the failed phone twice, every other once
     assert still_subscribed(subscribed) == []
 
@@ -87,7 +95,7 @@ def test_a_clear_of_the_same_run_resumes(subscribed: Any, tmp_path: Any) -> None
 
     again = run_try(str(tmp_path), cleared, 2)
 
-    assert (again["already_done"], again["stopped"]) == (COUNT, 0)
+    assert (again["already_done"], again["stopped"], again["stopped_this_try"]) == (COUNT, COUNT, 0)
     assert posts(subscribed) == COUNT
 
 
@@ -112,7 +120,7 @@ def test_a_retry_of_a_new_run_ignores_the_old_run(subscribed: Any, tmp_path: Any
 
     retry = run_try(str(tmp_path), SECOND_RUN, 2)
 
-    assert (retry["already_done"], retry["stopped"]) == (COUNT - 1, 1)
+    assert (retry["already_done"], retry["stopped"], retry["stopped_this_try"]) == (COUNT - 1, COUNT, 1)
     assert still_subscribed(subscribed) == []
 
 
@@ -186,3 +194,65 @@ def test_without_receipts_each_outcome_is_handed_over_as_it_comes() -> None:
     with try_receipts(None, None, lambda outcomes: handed.extend(o.row.row for o in outcomes)) as receipts:
         receipts.add(_outcome(1))
         assert handed == [1]
+
+
+LAYOUT_1_RUN_ID = "manual__2026-11-30T09:00:00+00:00"
+
+
+def test_a_task_instance_begun_under_layout_1_resumes_and_stays_in_its_folder(
+    subscribed: Any, tmp_path: Any
+) -> None:
+    """Try 1 ran before layout 2 (its run id's ":" and "+" escaped in the folder name, no index,
+    no digests); try 2, of this version, resumes from it and writes beside it."""
+    subscribed.faults.update(failing_phones={phones(COUNT)[0]})
+    run_layout_1_try(tmp_path)
+    subscribed.faults.update(failing_phones=set())
+
+    retry = run_try_of(str(tmp_path), LAYOUT_1_RUN_ID, 2)
+
+    assert (retry["already_done"], retry["stopped"], retry["stopped_this_try"]) == (COUNT - 1, COUNT, 1)
+    assert posts(subscribed) == COUNT + 1
+    (task_instance,) = tmp_path.glob("dag_id=opt_out/run_id=*/task_id=stop/map_index=-1")
+    assert "%3A" in str(task_instance), "no second folder under the layout 2 name"
+    assert retry["receipts"] == Location.of(task_instance).uri
+    (second,) = [s for s in task_instance.glob("try=002-*/summary.json")]
+    summary = json.loads(second.read_text())
+    (first,) = task_instance.glob("try=001-*/summary.json")
+    assert summary["layout"] == 2
+    assert summary["previous"] == {
+        "try": first.parent.name,
+        "summary_sha256": hashlib.sha256(first.read_bytes()).hexdigest(),
+    }
+    assert [r["status"] for r in find_receipts(tmp_path, phones(COUNT)[0])] == ["failed", "stopped"]
+    result = verify_receipts(tmp_path)
+    assert result.ok
+    assert [note.kind for note in result.notes] == ["legacy"]
+
+
+def run_try_of(receipts: str, run_id: str, try_number: int) -> dict[str, Any]:
+    context = make_context(dag_id="opt_out", run_id=run_id, task_id="stop", try_number=try_number)
+    context["dag_run"] = SimpleNamespace(conf={}, **FIRST_RUN)
+    op = BulkStopSmsSubscriberOperator(
+        task_id="stop",
+        phones=phones(COUNT),
+        sender_code=SENDER,
+        receipts_path=receipts,
+        hook_params={"max_retries": 0},
+    )
+    try:
+        return op.execute(context)
+    except WhatCountsBulkError:
+        return context["ti"].pushed["return_value"]
+
+
+def run_layout_1_try(root: Any) -> None:
+    """Try 1 as a version before layout 2 left it: folder name escaped, no index, no digests."""
+    run_try_of(str(root), LAYOUT_1_RUN_ID, 1)
+    (folder,) = root.glob("dag_id=opt_out/run_id=*")
+    folder.rename(folder.with_name("run_id=manual__2026-11-30T09%3A00%3A00%2B00%3A00"))
+    (summary,) = root.glob("dag_id=opt_out/*/task_id=stop/map_index=-1/try=001-*/summary.json")
+    body = json.loads(summary.read_text())
+    for key in ("layout", "part_sha256", "previous", "index"):
+        del body[key]
+    summary.write_text(json.dumps(body))
+    (summary.parent / "phones.idx").unlink()

@@ -45,6 +45,8 @@ def test_mixed_list_gives_an_exact_summary_and_posts_each_phone_once(whatcounts_
         "sender_code": SENDER,
         "total": 7,
         "stopped": 3,
+        "stopped_this_try": 3,
+        "not_subscribed_after_cut_short": 0,
         "not_subscribed": ["12065959699"],
         "invalid": ["not a phone", ""],
         "failed": [],

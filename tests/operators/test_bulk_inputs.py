@@ -75,6 +75,8 @@ def check_record(record: dict[str, Any], emulator: WhatCountsEmulator, *, source
         "sender_code": SENDER,
         "total": 7,
         "stopped": 3,
+        "stopped_this_try": 3,
+        "not_subscribed_after_cut_short": 0,
         "not_subscribed": [{"phone": "12065959698", "sender_code": CODE_C}],
         "failed": [],
         "duplicates": 1,

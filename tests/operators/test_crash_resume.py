@@ -84,9 +84,16 @@ def crash_then_resume(emulator, location: str, record_property) -> None:
     assert second_posts <= COUNT - len(first_final), "try 2 sent only pairs without a final receipt"
     assert record["already_done"] == len(first_final)
     # Pairs sent after try 1's last flush come back not_subscribed: honest, and final.
-    assert record["stopped"] + len(record["not_subscribed"]) == COUNT - len(first_final)
-    finals = Counter((r["phone"], r["sender_code"]) for r in iter_receipts(location) if r["status"] in FINAL)
+    assert record["stopped_this_try"] + len(record["not_subscribed"]) == COUNT - len(first_final)
+    # The record counts what the run honoured across both tries, and says which "not subscribed"
+    # answers most likely are try 1's lost stops.
+    assert record["stopped"] + len(record["not_subscribed"]) == COUNT
+    assert record["not_subscribed_after_cut_short"] == len(record["not_subscribed"])
+    receipts = list(iter_receipts(location))
+    finals = Counter((r["phone"], r["sender_code"]) for r in receipts if r["status"] in FINAL)
     assert finals == Counter({(phone, SENDER): 1 for phone in batch}), "one final receipt per pair"
+    flagged = {r["phone"] for r in receipts if r["earlier_try_cut_short"] == 1}
+    assert flagged == set(record["not_subscribed"]), "each re-send after the kill names try 1"
 
 
 def test_sigkill_mid_run_then_the_next_try_resumes_local(

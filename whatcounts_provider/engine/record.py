@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 from whatcounts_provider.phone import mask_phone
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from whatcounts_provider.inputs import InputForm
     from whatcounts_provider.types import StopOutcome
 
@@ -50,6 +52,12 @@ class BulkSummary:
         self.ambiguous = 0
         self.needs_review: list[dict[str, Any]] = []
         self.error: str | None = None
+        #: The final status of each pair earlier tries of this DAG run honoured (see ``resume``).
+        self.earlier: Mapping[tuple[str, str], str] = {}
+        self.stopped_earlier = 0
+        #: An earlier try was cut short: its answers not yet written are lost (``resume``).
+        self.cut_short: int | None = None
+        self.not_subscribed_after_cut_short = 0
 
     def cover(self, codes: tuple[str, ...]) -> None:
         """Make ``by_sender_code`` list ``codes`` even if none of their pairs is sent."""
@@ -73,6 +81,11 @@ class BulkSummary:
             return
         if status == "already_done":
             self.already_done += 1
+            # The run's record counts what the run honoured, whichever try did it.
+            if self.earlier.get((outcome.phone or "", outcome.sender_code or "")) == "stopped":
+                self.stopped += 1
+                self.stopped_earlier += 1
+                self.by_sender_code.setdefault(outcome.sender_code or "", Counter())["stopped"] += 1
             return
         if status == "invalid":
             item = (
@@ -92,6 +105,7 @@ class BulkSummary:
         if status == "stopped":
             self.stopped += 1
         elif status == "not_subscribed":
+            self.not_subscribed_after_cut_short += self.cut_short is not None
             pair = {"phone": outcome.phone, "sender_code": code}
             self.not_subscribed.append(outcome.phone if self.form == "phones" else pair)
         else:
@@ -108,7 +122,9 @@ class BulkSummary:
             "sender_code": self.sender_code,
             "total": self.total,
             "stopped": self.stopped,
+            "stopped_this_try": self.stopped - self.stopped_earlier,
             "not_subscribed": self.not_subscribed,
+            "not_subscribed_after_cut_short": self.not_subscribed_after_cut_short,
             "invalid": self.invalid,
             "failed": self.failed,
             "duplicates": self.duplicates,
@@ -134,6 +150,14 @@ class BulkSummary:
             f"{len(self.failed)} failed, {len(self.invalid)} invalid, {self.duplicates} duplicates, "
             f"{self.already_done} already done by an earlier try, {self.late} late"
         ]
+        if self.stopped_earlier:
+            lines.append(f"{self.stopped_earlier} of the stopped were stopped by an earlier try of this run")
+        if self.not_subscribed_after_cut_short:
+            lines.append(
+                f"{self.not_subscribed_after_cut_short} not subscribed when sent again after try "
+                f"{self.cut_short} was cut short: that try most likely stopped them, and its answers "
+                "were lost with it"
+            )
         if self.not_opt_out or self.ambiguous:
             lines.append(
                 f"replies: {self.not_opt_out} not opt-outs (not sent), {self.ambiguous} ambiguous "

@@ -11,11 +11,13 @@ from typing import TYPE_CHECKING, Any
 from whatcounts_provider.exceptions import WhatCountsConfigError
 from whatcounts_provider.receipts import (
     ReceiptWriter,
-    completed_pairs,
     final_receipt,
+    final_statuses,
+    legacy_task_instance_folder,
     lineage_of,
     task_instance_folder,
 )
+from whatcounts_provider.receipts.chain import cut_short, link_to, try_files
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -31,16 +33,20 @@ class TryReceipts:
 
     :param writer: writes this try's receipts.
     :param folder: the task instance's folder.
-    :param done: pairs that earlier tries of this DAG run honoured: not sent again.
+    :param done: pairs that earlier tries of this DAG run honoured (not sent again), with the
+        final status their receipt holds.
     :param trusted: the earlier try folders they come from.
     :param durable: the outcomes whose receipts are written (see :class:`Durable`).
+    :param cut_short: the latest earlier try of this DAG run that ended without a summary (killed
+        after it may have sent pairs whose answers it never wrote), or None.
     """
 
     writer: ReceiptWriter | None = None
     folder: Location | None = None
-    done: set[tuple[str, str]] = field(default_factory=set)
+    done: dict[tuple[str, str], str] = field(default_factory=dict)
     trusted: frozenset[str] = frozenset()
     durable: Durable | None = None
+    cut_short: int | None = None
 
     @property
     def uri(self) -> str | None:
@@ -131,8 +137,17 @@ def try_receipts(
             "receipts_path needs the task identity: pass task=TaskIdentity.from_context(context)"
         )
     folder = task_instance_folder(receipts_path, task)
+    files = try_files(folder)
+    legacy = None if files else legacy_task_instance_folder(receipts_path, task)
+    if legacy is not None and (legacy_files := try_files(legacy)):
+        # Its first tries were written under layout 1: the task instance stays in that folder.
+        folder, files = legacy, legacy_files
     lineage = lineage_of(folder, task.try_number, task.run)
-    done = completed_pairs(folder, tries=lineage.trusted)
+    done = final_statuses(folder, tries=lineage.trusted)
+    killed = cut_short(lineage.trusted, files)
     on_written = None if durable is None else durable.written
-    with ReceiptWriter(folder, task, lineage=lineage.token, on_written=on_written) as writer:
-        yield TryReceipts(writer, folder, done, lineage.trusted, durable)
+    previous = link_to(folder, lineage.previous, files)
+    with ReceiptWriter(
+        folder, task, lineage=lineage.token, on_written=on_written, previous=previous, cut_short=killed
+    ) as writer:
+        yield TryReceipts(writer, folder, done, lineage.trusted, durable, killed)

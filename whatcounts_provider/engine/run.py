@@ -92,6 +92,7 @@ def run_opt_outs(
         with inputs.open() as stream, try_receipts(receipts_path, task, on_receipted) as receipts:
             summary.source = stream.uri
             summary.receipts = receipts.uri
+            summary.earlier, summary.cut_short = receipts.done, receipts.cut_short
             outcomes = hook.stop_sms_rows(
                 intent.rows(stream),
                 max_workers=options.max_workers,
