@@ -14,6 +14,9 @@ EXTRA_REQUIREMENTS_3.0.6 := apache-airflow-providers-fab
 EXCLUDE_NEWER_EXEMPT := ruff mypy librt ast-serialize types-requests
 # Dependency groups of pyproject.toml pinned into every lane; add a group here to extend all lanes.
 CONSTRAINT_GROUPS := dev objectstore
+# The OpenLineage provider (the `openlineage` group) is pinned into these lanes only: the lineage
+# tests run with it there, and every other lane shows that the provider works without it.
+LINEAGE_LANES := $(LATEST) 2.11.2
 
 # $(call pin,AIRFLOW,PYTHON,EXTRA_ARGS,OUTPUT): Airflow AIRFLOW with the project and its groups.
 pin = printf '%s\n' apache-airflow==$(1) $(EXTRA_REQUIREMENTS_$(1)) \
@@ -27,7 +30,7 @@ pin = printf '%s\n' apache-airflow==$(1) $(EXTRA_REQUIREMENTS_$(1)) \
 constraints: $(LANES:%=constraints-%) constraints-bench constraints-deployment constraints-browser constraints-lint ## re-pin every file in constraints/
 
 constraints-%: | $(UV) ## re-pin one lane, e.g. make constraints-3.1.8
-	$(call pin,$(call lane_airflow,$*),$(call lane_python,$*),,constraints/airflow-$*.txt)
+	$(call pin,$(call lane_airflow,$*),$(call lane_python,$*),$(if $(filter $*,$(LINEAGE_LANES)),--group openlineage),constraints/airflow-$*.txt)
 
 constraints-bench: | $(UV) ## re-pin the benchmark environment
 	$(call pin,$(LATEST),$(DEFAULT_PYTHON),--group bench,constraints/bench-airflow-$(LATEST).txt)

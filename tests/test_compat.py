@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import importlib.util
 from typing import TYPE_CHECKING
 
 import pytest
@@ -27,7 +28,10 @@ def test_the_version_flags_match_the_installed_airflow():
 
 @pytest.mark.parametrize("name", sorted(_compat.MOVED_NAMES))
 def test_every_moved_name_resolves_to_the_newest_module_that_has_it(name):
-    if name in _compat.AIRFLOW_3_ONLY_NAMES and not AIRFLOW_3:
+    provider = _compat.OPTIONAL_PROVIDER_NAMES.get(name)
+    if (name in _compat.AIRFLOW_3_ONLY_NAMES and not AIRFLOW_3) or (
+        provider is not None and importlib.util.find_spec(provider) is None
+    ):
         with pytest.raises(ImportError, match=f"{name} is in none of"):
             _compat.find(name)
         return

@@ -4,7 +4,8 @@
   that must behave differently rather than import differently.
 - **Moved names** (:data:`MOVED_NAMES`): for each name the provider uses, the modules that define
   it, newest first. The first module that has the name wins, so Airflow 3.3 never reaches the old
-  paths that raise ``DeprecatedImportWarning`` there.
+  paths that raise ``DeprecatedImportWarning`` there. Names from providers the package does not
+  depend on (:data:`OPTIONAL_PROVIDER_NAMES`) raise ``ImportError`` when the provider is absent.
 
 Most names are bound when this module is imported; :data:`LAZY_NAMES` are looked up on first use
 (a module ``__getattr__``): importing an operator must not load the object-storage stack.
@@ -45,12 +46,28 @@ MOVED_NAMES: dict[str, tuple[str, ...]] = {
     "TriggerEvent": ("airflow.triggers.base",),
     # The amazon provider, present only with the [sqs] extra (the queue path).
     "SqsHook": ("airflow.providers.amazon.aws.hooks.sqs",),
+    # The OpenLineage provider, when the user installs it (the bulk operator's lineage).
+    "OperatorLineage": ("airflow.providers.openlineage.extractors",),
 }
 #: Names Airflow 2.11 does not have at all (looking one up there raises ImportError).
 AIRFLOW_3_ONLY_NAMES = frozenset({"BaseEventTrigger"})
+#: Names of providers the package does not depend on -> the provider's package: looking one up
+#: without that provider raises ImportError.
+OPTIONAL_PROVIDER_NAMES: dict[str, str] = {
+    "OperatorLineage": "airflow.providers.openlineage",
+    "SqsHook": "airflow.providers.amazon",
+}
 #: Looked up on first use, not at import.
 LAZY_NAMES = frozenset(
-    {"BaseEventTrigger", "Connection", "ObjectStoragePath", "SqsHook", "TriggerEvent", "get_current_context"}
+    {
+        "BaseEventTrigger",
+        "Connection",
+        "ObjectStoragePath",
+        "OperatorLineage",
+        "SqsHook",
+        "TriggerEvent",
+        "get_current_context",
+    }
 )
 
 
@@ -81,6 +98,7 @@ def __getattr__(name: str) -> Any:
 
 if TYPE_CHECKING:
     from airflow.providers.amazon.aws.hooks.sqs import SqsHook
+    from airflow.providers.openlineage.extractors import OperatorLineage
     from airflow.sdk import (  # type: ignore[attr-defined,unused-ignore]
         BaseHook,
         BaseOperator,
@@ -150,6 +168,7 @@ __all__ = [
     "AIRFLOW_V_3_3_PLUS",
     "LAZY_NAMES",
     "MOVED_NAMES",
+    "OPTIONAL_PROVIDER_NAMES",
     "AirflowException",
     "AirflowFailException",
     "BaseEventTrigger",
@@ -158,6 +177,7 @@ __all__ = [
     "Connection",
     "Context",
     "ObjectStoragePath",
+    "OperatorLineage",
     "SqsHook",
     "TriggerEvent",
     "find",

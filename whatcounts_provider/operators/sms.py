@@ -252,20 +252,36 @@ class BulkStopSmsSubscriberOperator(BaseOperator):
             sender_code=self.sender_code,
             columns=self.columns,
         )
-        return run_opt_outs(
+
+        def push(record: dict[str, Any]) -> None:
+            self._lineage_record = record  # also when the task fails: lineage reports it
+            context["ti"].xcom_push(key="return_value", value=record)
+
+        self._lineage_record = run_opt_outs(
             self.hook,
             inputs,
             receipts_path=self.receipts_path,
             task=TaskIdentity.from_context(context),
             options=run_options(self),
-            push=lambda record: context["ti"].xcom_push(key="return_value", value=record),
+            push=push,
             log=self.log,
         )
+        return self._lineage_record
 
     def on_kill(self) -> None:
         """Stop sending at once (Airflow calls this when the task is marked failed or killed)."""
         if "hook" in self.__dict__:
             self.hook.cancel()
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """OpenLineage's datasets for the run (called by the OpenLineage provider, when installed,
+        after the task succeeds or fails): the ``source`` file as the input, the
+        ``receipts_path`` folder as the output, with counts; ``None`` without the provider or
+        without a record. See docs/lineage.md."""
+        from whatcounts_provider.operators.lineage import bulk_lineage
+
+        record = getattr(self, "_lineage_record", None)
+        return bulk_lineage(source=self.source, receipts_path=self.receipts_path, record=record)
 
 
 def run_options(operator: Any) -> OptOutOptions:
