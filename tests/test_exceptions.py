@@ -75,3 +75,14 @@ def test_a_circuit_breaker_error_is_a_transport_error_that_survives_pickling():
     assert isinstance(error, WhatCountsTransportError)
     copy = pickle.loads(pickle.dumps(error))  # noqa: S301 -- bytes we just made
     assert (str(copy), copy.failures, copy.seconds, copy.reasons) == ("not sent", 20, 61.0, ("HTTP 503",))
+
+
+def test_a_deadline_error_fails_without_retries_and_keeps_its_list_through_pickling():
+    from whatcounts_provider.exceptions import WhatCountsDeadlineError
+
+    error = WhatCountsDeadlineError("1 opt-out(s) not honoured yet", risks=[{"phone": "12062000001"}])
+    assert isinstance(error, AirflowFailException), "the receipts will not change on a retry"
+    assert isinstance(error, WhatCountsError)
+    copy = pickle.loads(pickle.dumps(error))  # noqa: S301 -- bytes we just made
+    assert (str(copy), copy.risks) == ("1 opt-out(s) not honoured yet", [{"phone": "12062000001"}])
+    assert WhatCountsDeadlineError("none").risks == []

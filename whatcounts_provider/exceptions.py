@@ -162,3 +162,18 @@ class TransientError(Exception):
         self.cause = cause
         #: No other attempt will do better (a TLS failure: a certificate does not fix itself).
         self.permanent = permanent
+
+
+class WhatCountsDeadlineError(WhatCountsError, AirflowFailException):
+    """The deadline watch found opt-outs not honoured yet whose deadline is near or has passed
+    (see :func:`whatcounts_provider.receipts.watch.check_deadlines`).
+
+    The message counts them and names up to 10, phones masked. A retry minutes later would read
+    the same receipts, so none is spent: the failure is the alert. ``risks`` is the full list
+    (full phones: keep it out of logs).
+    """
+
+    def __init__(self, message: str, *, risks: list[dict[str, object]] | None = None) -> None:
+        # risks has a default so that unpickling (cls(*args), then __dict__) works.
+        super().__init__(message)
+        self.risks: list[dict[str, object]] = [] if risks is None else risks

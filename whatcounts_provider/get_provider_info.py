@@ -162,6 +162,7 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": [
                     "whatcounts_provider.operators.sms",
                     "whatcounts_provider.operators.queue",
+                    "whatcounts_provider.operators.deadlines",
                 ],
             }
         ],
