@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import threading
 from datetime import datetime, timedelta, timezone
@@ -23,7 +24,7 @@ from whatcounts_provider.receipts import (
     receipt_is_late,
     task_instance_folder,
 )
-from whatcounts_provider.receipts.index import INDEX_NAME
+from whatcounts_provider.receipts.index import INDEX_NAME, PhoneIndex
 from whatcounts_provider.receipts.runs import MARKER_NAME
 from whatcounts_provider.types import Row, StopOutcome
 
@@ -347,3 +348,38 @@ def test_a_failed_write_is_retried_under_the_same_name(
     assert attempts[0] == attempts[1]  # the same part name: a retry can only write the same file
     assert writer.parts[0] == attempts[0]
     assert [r["row"] for r in iter_receipts(tmp_path)] == [1, 2, 3]
+
+
+def test_the_summary_records_digests_the_index_the_layout_and_the_previous_try(tmp_path: Any) -> None:
+    folder = task_instance_folder(tmp_path, IDENTITY)
+    link = {"try": "try=001-20261125T160000000000Z-00000000", "summary_sha256": "ab" * 32}
+    with ReceiptWriter(folder, IDENTITY, background=False, max_receipts=2, previous=link) as writer:
+        for row in range(1, 6):
+            writer.add(stop_fields(row))
+    attempt = folder.child(writer.attempt_name)
+    summary = json.loads(attempt.read_bytes((), SUMMARY_NAME))
+    assert summary["layout"] == 2
+    assert summary["previous"] == link
+    assert sorted(summary["part_sha256"]) == summary["parts"]
+    assert len(summary["parts"]) == 3
+    for name, digest in summary["part_sha256"].items():
+        assert hashlib.sha256(attempt.read_bytes((), name)).hexdigest() == digest
+    index = attempt.read_bytes((), INDEX_NAME)
+    assert summary["index"] == {"name": INDEX_NAME, "sha256": hashlib.sha256(index).hexdigest()}
+    assert PhoneIndex.parse(index, INDEX_NAME).parts_holding(stop_fields(5)["phone"]) == [summary["parts"][2]]
+
+
+def test_after_a_cut_short_try_only_not_subscribed_receipts_name_it(tmp_path: Any) -> None:
+    folder = task_instance_folder(tmp_path, IDENTITY)
+    with ReceiptWriter(folder, IDENTITY, background=False, cut_short=1) as writer:
+        for status in ("stopped", "not_subscribed"):
+            row = Row(1, "2062000001", "2062000001", SENDER)
+            writer.add_outcome(StopOutcome(row, status, phone="12062000001", sender_code=SENDER))  # type: ignore[arg-type]
+    lines = [
+        json.loads(line)
+        for line in folder.child(writer.attempt_name).read_bytes((), writer.parts[0]).splitlines()
+    ]
+    assert [(line["status"], line["earlier_try_cut_short"]) for line in lines] == [
+        ("stopped", None),
+        ("not_subscribed", 1),
+    ]
