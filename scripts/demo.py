@@ -6,8 +6,10 @@ producer DAG lands the replies file, the pipeline DAG classifies every reply and
 phones whose reply a reasonable person reads as STOP (each under the sender code it replied to);
 the queue step (``scripts/demo_queue.py``) starts an SQS queue in this process, publishes STOP
 replies to it, and runs the queue DAG, printing each message's fate and its time from publish to
-receipt; then the scale-out DAG opts out 50,000 generated subscribers in 5 mapped chunks. Files
-and receipts go to ``storage/`` next to ``AIRFLOW_HOME``. This script prints the task states,
+receipt; then the scale-out DAG opts out 50,000 generated subscribers in 5 mapped chunks; last,
+the proof step (``scripts/demo_proof.py``) finds one phone's receipts, writes its evidence page
+and the month's report, and verifies every receipt. Files and receipts go to ``storage/`` next to
+``AIRFLOW_HOME``. This script prints the task states,
 what the emulator saw, and where the receipts are with how many of each status.
 ``make demo`` sets ``AIRFLOW_HOME`` to a throwaway directory and
 ``AIRFLOW__CORE__DAGS_FOLDER`` to ``example_dags/``; this script needs nothing else.
@@ -294,6 +296,11 @@ def main() -> int:
             return 1
         if not run_bulk(url, storage):
             say(f"Demo FAILED: {BULK_DAG_ID} did not opt out every generated phone")
+            return 1
+        from demo_proof import run_proof
+
+        if problem := run_proof(storage, DAG_ID):
+            say(f"Demo FAILED: {problem}")
             return 1
     except RuntimeError as exc:  # an Airflow CLI command failed
         say(f"Demo FAILED: {exc}")
