@@ -110,6 +110,28 @@ def test_a_new_run_under_a_reused_run_id_trusts_nothing(subscribed: Any, tmp_pat
     assert still_subscribed(subscribed) == []
 
 
+def test_the_old_runs_tries_stay_in_the_chain_so_deleting_one_shows(subscribed: Any, tmp_path: Any) -> None:
+    """The new run trusts nothing of the old one, yet its first try links the old run's last
+    try: deleting the old run's receipts (the evidence of its opt-outs) breaks the chain."""
+    run_try(str(tmp_path), FIRST_RUN, 1)
+    subscribed.subscribe(SENDER, phones(COUNT))
+    run_try(str(tmp_path), SECOND_RUN, 1)
+    assert verify_receipts(tmp_path).ok
+    (old,) = [
+        marker.parent
+        for marker in tmp_path.rglob("try.json")
+        if json.loads(marker.read_text())["run"]["run_after"] == FIRST_RUN["run_after"].isoformat()
+    ]
+    for path in old.iterdir():
+        path.unlink()
+    old.rmdir()
+
+    problems = verify_receipts(tmp_path).problems
+
+    assert [problem.kind for problem in problems] == ["broken_chain"]
+    assert old.name in problems[0].detail
+
+
 def test_a_retry_of_a_new_run_ignores_the_old_run(subscribed: Any, tmp_path: Any) -> None:
     """Try 2 of the new run inherits its own try 1 only, never the old run's receipts."""
     run_try(str(tmp_path), FIRST_RUN, 1)

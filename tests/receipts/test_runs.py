@@ -80,6 +80,21 @@ def test_a_retry_inherits_the_latest_try_of_its_run_and_trusts_its_whole_lineage
     assert lineage_of(folder, 1, RUN).trusted == frozenset()  # try 1 never inherits
     fresh = lineage_of(folder, 2, replace(RUN, run_after="2027-01-01T00:00:00+00:00"))
     assert (fresh.trusted, fresh.token not in ("mine", "old")) == (frozenset(), True)
+    assert lineage.previous == "try=002-c"
+
+
+def test_every_try_follows_the_latest_started_try_in_the_chain_of_any_lineage(tmp_path):
+    folder = Location.of(tmp_path)
+    write_marker(folder, "try=001-a", 1, RUN, "2026-12-01T09:00:06Z", "first")
+    write_marker(folder, "try=002-b", 2, RUN, "2026-12-01T09:20:00Z", "first")
+    other = replace(RUN, dag_version="v9")  # a new DAG version: nothing earlier can be trusted
+
+    lineage = lineage_of(folder, 3, other)
+
+    assert (lineage.trusted, lineage.previous) == (frozenset(), "try=002-b")
+    # A new DAG run under a reused run id starts at try 1: it trusts nothing, and still follows.
+    assert lineage_of(folder, 1, replace(RUN, run_after="2027-01-01T00:00:00+00:00")).previous == "try=002-b"
+    assert lineage_of(Location.of(tmp_path / "empty"), 1, RUN).previous is None
 
 
 def test_unreadable_markers_are_never_trusted(tmp_path):

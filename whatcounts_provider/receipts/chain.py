@@ -1,4 +1,4 @@
-"""The chain of a task instance's tries: each try's summary names the try before it in its lineage
+"""The chain of a task instance's tries: each try's summary names the try started before it
 and that try's summary digest, so that a changed or deleted summary, or a try taken out of the
 middle, shows (``python -m whatcounts_provider.receipts verify``).
 
@@ -42,7 +42,7 @@ def sha256_of(folder: Location, rel: tuple[str, ...], name: str) -> str:
 
 
 def link_to(folder: Location, previous: str | None, files: dict[str, list[str]]) -> dict[str, Any] | None:
-    """The ``previous`` link a new try writes into its summary, or None for a lineage's first try.
+    """The ``previous`` link a new try writes into its summary, or None for a task instance's first try.
 
     :param folder: the task instance's folder.
     :param previous: the try folder the new try follows (``Lineage.previous``).

@@ -1,7 +1,7 @@
 """Check that receipts are as their tries wrote them: ``verify``.
 
 Each finished try's ``summary.json`` (layout 2) records the SHA-256 of each of its parts and of its
-phone index, and a link to the try before it in its lineage with that try's summary digest (see
+phone index, and a link to the try started before it with that try's summary digest (see
 :mod:`whatcounts_provider.receipts.chain`). From these, verify finds:
 
 - ``modified``: a part or index whose bytes no longer match the digest recorded for it;

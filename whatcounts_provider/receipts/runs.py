@@ -112,7 +112,9 @@ class TryMarker:
 @dataclass(frozen=True)
 class Lineage:
     """The lineage of a new try, the earlier try folders it may resume from, and the one it
-    follows (the latest-started of them: the previous link of the chain of tries)."""
+    follows in the chain of tries (``previous``): the latest-started try of the task instance,
+    of any lineage, so that no try can be taken out of the chain's middle unnoticed. Resume
+    trusts only ``trusted``."""
 
     token: str
     trusted: frozenset[str]
@@ -131,17 +133,16 @@ def lineage_of(folder: Location, try_number: int, run: RunStamp) -> Lineage:
     :param folder: the task instance's receipts folder.
     :param run: what the new try sees of its DAG run.
     """
-    if try_number <= 1:
-        return Lineage(_new_token(), frozenset())
     markers = list(read_markers(folder))
+    # The chain of tries is one line through every try of the task instance, in the order they
+    # started, whatever their lineage: a try taken out of its middle then always shows.
+    latest = max(markers, key=lambda marker: marker.started_at).folder if markers else None
     candidates = [m for m in markers if m.try_number < try_number and run.same_run_as(m.run)]
-    if not candidates:
-        return Lineage(_new_token(), frozenset())
+    if try_number <= 1 or not candidates:
+        return Lineage(_new_token(), frozenset(), latest)
     token = max(candidates, key=lambda marker: marker.started_at).lineage
-    same = [marker for marker in markers if marker.lineage == token]
-    earlier = [marker for marker in same if marker.try_number < try_number]
-    previous = max(earlier, key=lambda marker: marker.started_at).folder if earlier else None
-    return Lineage(token, frozenset(marker.folder for marker in same), previous)
+    same = frozenset(marker.folder for marker in markers if marker.lineage == token)
+    return Lineage(token, same, latest)
 
 
 def read_markers(folder: Location) -> Iterator[TryMarker]:

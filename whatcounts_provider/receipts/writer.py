@@ -69,7 +69,7 @@ class ReceiptWriter:
         written (receipts are written in the order they were added), from whichever thread
         flushed it, with the writer's lock held: keep it short (a queue acknowledging messages
         hands them to its own thread).
-    :param previous: the link to the try before this one in its lineage, written into the
+    :param previous: the link to the try started before this one, written into the
         summary (``receipts.chain.link_to``): it chains the tries of a task instance.
     :param cut_short: the number of an earlier try of this lineage that ended without a summary
         (killed), if any: written into every ``not_subscribed`` receipt of this try as
