@@ -41,38 +41,41 @@ def _describe(value: object) -> str:
     return text if len(text) <= _MAX_SHOWN else f"{text[:_MAX_SHOWN]}... ({len(text)} chars)"
 
 
-def _invalid(value: object, why: str) -> InvalidRequestedAtError:
-    return InvalidRequestedAtError(f"requested_at {_describe(value)} {why}")
+def _invalid(value: object, why: str, field: str) -> InvalidRequestedAtError:
+    return InvalidRequestedAtError(f"{field} {_describe(value)} {why}")
 
 
-def parse_requested_at(value: object) -> datetime:
+def parse_requested_at(value: object, *, field: str = "requested_at") -> datetime:
     """Return ``value`` as an aware UTC datetime.
 
     :param value: an ISO-8601 date or date-time (``2026-11-25T16:00:00+01:00``, ``...Z``, or
         without an offset, which means UTC), epoch seconds as an ``int``, ``float`` or numeric
         string, or a ``datetime`` (naive means UTC).
-    :raises InvalidRequestedAtError: (a ``ValueError``) anything else, naming the value.
+    :param field: the name errors give the value (a command-line option, a report's bound).
+    :raises InvalidRequestedAtError: (a ``ValueError``) anything else, naming the field and value.
     """
     if isinstance(value, datetime):
         return _to_utc(value)
     if isinstance(value, bool) or value is None:
-        raise _invalid(value, "is not an ISO-8601 date-time or epoch seconds")
+        raise _invalid(value, "is not an ISO-8601 date-time or epoch seconds", field)
     if isinstance(value, (int, float)):
-        return _from_epoch(value, value)
+        return _from_epoch(value, value, field)
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
     if not isinstance(value, str):
-        raise _invalid(value, f"is a {type(value).__name__}, not an ISO-8601 date-time or epoch seconds")
+        raise _invalid(
+            value, f"is a {type(value).__name__}, not an ISO-8601 date-time or epoch seconds", field
+        )
     text = value.strip()
     if _EPOCH.fullmatch(text):
-        return _from_epoch(float(text), value)
+        return _from_epoch(float(text), value, field)
     match = _ISO.fullmatch(text)
     if match is None:
-        raise _invalid(value, "is not an ISO-8601 date-time (2026-11-25T16:00:00Z) or epoch seconds")
+        raise _invalid(value, "is not an ISO-8601 date-time (2026-11-25T16:00:00Z) or epoch seconds", field)
     try:
         return _from_match(match)
     except ValueError as err:  # a well-shaped but impossible date: 2026-02-30, 25:00
-        raise _invalid(value, f"is not a valid date-time ({err})") from None
+        raise _invalid(value, f"is not a valid date-time ({err})", field) from None
 
 
 def _from_match(match: re.Match[str]) -> datetime:
@@ -99,14 +102,14 @@ def _from_match(match: re.Match[str]) -> datetime:
     return parsed.replace(tzinfo=offset).astimezone(timezone.utc)
 
 
-def _from_epoch(seconds: float, original: object) -> datetime:
+def _from_epoch(seconds: float, original: object, field: str) -> datetime:
     if not math.isfinite(seconds):
-        raise _invalid(original, "is not a finite number of epoch seconds")
+        raise _invalid(original, "is not a finite number of epoch seconds", field)
     try:
         return datetime.fromtimestamp(seconds, tz=timezone.utc)
     except (OverflowError, OSError, ValueError):
         # Milliseconds given as seconds land here (year > 9999): say so rather than guess.
-        raise _invalid(original, "is out of range for epoch seconds (milliseconds?)") from None
+        raise _invalid(original, "is out of range for epoch seconds (milliseconds?)", field) from None
 
 
 def _to_utc(value: datetime) -> datetime:

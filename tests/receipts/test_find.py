@@ -114,9 +114,9 @@ def count_part_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     reads: list[str] = []
     real = ReceiptsFolder.read_part
 
-    def read_part(self: ReceiptsFolder, name: str) -> Any:
+    def read_part(self: ReceiptsFolder, name: str, skipped: Any = None) -> Any:
         reads.append(name)
-        return real(self, name)
+        return real(self, name, skipped)
 
     monkeypatch.setattr(ReceiptsFolder, "read_part", read_part)
     return reads

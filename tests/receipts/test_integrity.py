@@ -61,6 +61,16 @@ def test_a_missing_part_and_a_part_added_afterwards_are_found(tmp_path: Path) ->
     assert kinds(tmp_path) == ["added", "missing"]
 
 
+def test_a_part_put_outside_any_try_folder_is_found_added(tmp_path: Path) -> None:
+    """find reads every part under the root, so verify must account for every part too."""
+    attempt = write_try(tmp_path, 1)
+    planted = attempt.parent / "part-999-planted.jsonl"
+    planted.write_text((sorted(attempt.glob("part-*"))[0]).read_text())
+    result = verify_receipts(tmp_path)
+    assert [(f.kind, f.where.rsplit("/", 1)[-1]) for f in result.problems] == [("added", planted.name)]
+    assert result.parts == 4
+
+
 def test_a_modified_or_missing_index_is_found(tmp_path: Path) -> None:
     attempt = write_try(tmp_path, 1)
     (attempt / "phones.idx").write_bytes((attempt / "phones.idx").read_bytes() + b"x")

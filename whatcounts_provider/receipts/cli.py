@@ -6,9 +6,18 @@
     report ROOT --phone P -o evidence.html       one phone's evidence page (--format json)
     report ROOT --since D --until D -o report.html   a period's report (--format json)
 
-Exit status: 0 done (``find``: found), 1 nothing found (``find``) or a problem found
-(``verify``; ``report --phone`` when its receipts fail verification), 2 a usage error.
-Output holds full phone numbers, as receipts do: it is evidence.
+Exit status:
+
+    0  done; find: receipts found
+    1  find: nothing found; verify: a problem found; report --phone: its receipts fail
+       verification; find and report: some receipt lines could not be read (each is named on
+       stderr, and in the report), what could be read is still printed
+    2  a usage error: an option, phone, sender code or date that cannot be read, or a ROOT that
+       holds no files at all (a mistyped path or bucket)
+    3  the receipts could not be read (storage, network or permission error)
+
+Results go to stdout; log lines (Airflow's included) and messages to stderr. Output holds full
+phone numbers, as receipts do: it is evidence.
 """
 
 from __future__ import annotations
@@ -17,7 +26,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from whatcounts_provider.deadline import (
     DEFAULT_HONOUR_WITHIN_BUSINESS_DAYS,
@@ -31,36 +40,58 @@ from whatcounts_provider.receipts.evidence import (
     render_period_html,
     render_phone_html,
 )
-from whatcounts_provider.receipts.find import find_located, index_missing
-from whatcounts_provider.receipts.integrity import verify_receipts
+from whatcounts_provider.receipts.find import Located, index_missing, locate
+from whatcounts_provider.receipts.integrity import FAILING, verify_receipts
 from whatcounts_provider.receipts.reader import iter_receipts
+from whatcounts_provider.storage import Location
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from datetime import datetime
 
 
+#: Most lines of unreadable receipts a report lists (all are counted).
+_LISTED_UNREADABLE = 200
+
+
 class UsageError(Exception):
     """A command line that cannot be carried out as written (exit status 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of exiting, so that its errors go where ``main``'s go, and
+    prints help where the results go."""
+
+    stream: TextIO = sys.stdout
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message}\n{self.format_usage().strip()}")
+
+    def _print_message(self, message: str, file: Any = None) -> None:
+        if message:
+            self.stream.write(message)
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Run one command; return its exit status."""
     out, err = out or sys.stdout, err or sys.stderr
-    parser = _parser()
-    args = parser.parse_args(argv)
     try:
+        args = _parser(out).parse_args(argv)
         status: int = args.run(args, out, err)
         return status
     except (UsageError, ValueError) as problem:  # a phone, code or date that cannot be read
         print(f"error: {problem}", file=err)
         return 2
+    except Exception as problem:  # storage, network, permissions: nothing the command line fixes
+        print(f"error: could not read the receipts: {type(problem).__name__}: {problem}", file=err)
+        return 3
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m whatcounts_provider.receipts", description=__doc__.split("\n\n")[0]
-    )
+def _parser(out: TextIO) -> argparse.ArgumentParser:
+    class Parser(_Parser):  # subcommands' parsers are made of the same class
+        stream = out
+
+    parser = Parser(prog="python -m whatcounts_provider.receipts", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     find = commands.add_parser("find", help="one phone's receipts, as JSON lines")
@@ -104,13 +135,27 @@ def _phone(parser: argparse.ArgumentParser, *, required: bool) -> None:
 
 
 def _find(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    found = 0
-    for receipt, _ in find_located(args.root, args.phone, args.sender_code, default_region=args.region):
+    found = _locate(args)
+    for receipt, _ in found.receipts:
         out.write(json.dumps(receipt, ensure_ascii=False) + "\n")
-        found += 1
-    if not found:
+    _warn_unreadable(found.skipped, err)
+    if not found.receipts:
         print(f"no receipt of {mask_phone(args.phone)} under {args.root}", file=err)
-    return 0 if found else 1
+    return 0 if found.receipts and not found.skipped else 1
+
+
+def _locate(args: argparse.Namespace) -> Located:
+    found = locate(args.root, args.phone, args.sender_code, default_region=args.region)
+    if not found.files:
+        raise UsageError(f"{args.root} holds no files: is it the receipts_path (or a folder below it)?")
+    return found
+
+
+def _warn_unreadable(skipped: list[str], err: TextIO) -> None:
+    for problem in skipped:
+        print(f"warning: skipped {problem}", file=err)
+    if skipped:
+        print(f"warning: {len(skipped)} receipt line(s) could not be read; run verify", file=err)
 
 
 def _index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -124,6 +169,9 @@ def _index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def _verify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     result = verify_receipts(args.root)
+    if result.tries == 0 and result.parts == 0:
+        # Nothing to check is not "intact": a mistyped root would otherwise pass.
+        raise UsageError(f"{args.root} holds no receipts to verify")
     if args.format == "json":
         document = {
             "ok": result.ok,
@@ -148,7 +196,7 @@ def _report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.phone is not None:
         if args.since or args.until:
             raise UsageError("give either --phone or --since/--until, not both")
-        document, ok = _phone_document(args, now, within)
+        document, ok = _phone_document(args, now, within, err)
         page = render_phone_html(document) if args.format == "html" else None
     else:
         if not (args.since and args.until):
@@ -156,10 +204,16 @@ def _report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         since, until = _time("--since", args.since), _time("--until", args.until)
         if since >= until:
             raise UsageError(f"--since {args.since} is not before --until {args.until}")
+        if next(Location.of(args.root, what="receipts root").files(), None) is None:
+            raise UsageError(f"{args.root} holds no files: is it the receipts_path (or a folder below it)?")
+        skipped: list[str] = []
+        receipts = iter_receipts(args.root, skipped=skipped)
         document = period_report(
-            iter_receipts(args.root), since=since, until=until, now=now, honour_within_business_days=within
+            receipts, since=since, until=until, now=now, honour_within_business_days=within
         )
-        ok = True
+        document["unreadable"] = {"total": len(skipped), "listed": skipped[:_LISTED_UNREADABLE]}
+        _warn_unreadable(skipped, err)
+        ok = not skipped
         page = render_period_html(document) if args.format == "html" else None
     text = page if page is not None else json.dumps(document, ensure_ascii=False, indent=1) + "\n"
     if args.output == "-":
@@ -170,34 +224,42 @@ def _report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0 if ok else 1
 
 
-def _phone_document(args: argparse.Namespace, now: datetime, within: int) -> tuple[dict[str, Any], bool]:
+def _phone_document(
+    args: argparse.Namespace, now: datetime, within: int, err: TextIO
+) -> tuple[dict[str, Any], bool]:
     phone = normalize_phone(args.phone, args.region)
-    located = list(find_located(args.root, phone, args.sender_code))
+    found = _locate(args)
+    _warn_unreadable(found.skipped, err)
+    problems = [{"kind": "unreadable", "where": where, "detail": "skipped"} for where in found.skipped]
     integrity: dict[str, Any] | None = None
-    ok = True
-    if not args.no_verify and located:
-        checked = {folder.task_instance for _, folder in located}
-        findings: list[dict[str, str]] = []
-        tries = 0
+    tries = 0
+    if not args.no_verify and found.folders:
+        # Every task instance that holds the phone or whose index names it: a part deleted since
+        # is still named by its folder's index and its try's summary.
+        checked = {folder.task_instance for folder in found.folders}
         for task_instance in sorted(checked, key=lambda location: location.uri):
             result = verify_receipts(task_instance)
-            ok = ok and result.ok
             tries += result.tries
-            findings += result.as_integrity()["problems"]
-        status = "intact" if ok else "problems"
-        integrity = {"status": status, "checked_tries": tries, "problems": findings}
+            problems += result.as_integrity()["problems"]
+    failing = [problem for problem in problems if problem["kind"] in (*FAILING, "unreadable")]
+    if tries or problems:
+        integrity = {
+            "status": "problems" if failing else "intact",
+            "checked_tries": tries,
+            "problems": problems,
+        }
     document = phone_evidence(
-        (receipt for receipt, _ in located),
+        (receipt for receipt, _ in found.receipts),
         phone=phone,
         now=now,
         integrity=integrity,
         honour_within_business_days=within,
     )
-    return document, ok
+    return document, not failing
 
 
 def _time(option: str, value: str) -> datetime:
     try:
-        return parse_requested_at(value)
+        return parse_requested_at(value, field=option)
     except ValueError as problem:
-        raise UsageError(f"{option}: {problem}") from None
+        raise UsageError(str(problem)) from None

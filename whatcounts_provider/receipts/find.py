@@ -10,7 +10,7 @@ part its index does not list: nothing is missed for want of an index.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import groupby
 from typing import TYPE_CHECKING, Any
 
@@ -56,9 +56,9 @@ class ReceiptsFolder:
     def where(self, name: str) -> str:
         return "/".join((self.root.uri.rstrip("/"), *self.rel, name))
 
-    def read_part(self, name: str) -> Iterator[dict[str, Any]]:
+    def read_part(self, name: str, skipped: list[str] | None = None) -> Iterator[dict[str, Any]]:
         data = self.root.read_bytes(self.rel, name)
-        return parse_part(data, name.endswith(".gz"), self.where(name))
+        return parse_part(data, name.endswith(".gz"), self.where(name), skipped)
 
     def index(self) -> PhoneIndex | None:
         """The folder's phone index, or None (none written, or unreadable: then it is scanned)."""
@@ -75,10 +75,54 @@ def receipt_folders(root: Any) -> Iterator[ReceiptsFolder]:
     """Every folder below ``root`` (a path, URI or ``ObjectStoragePath``) that holds receipt parts,
     streamed in name order."""
     location = Location.of(root, what="receipts root")
+    return (folder for folder in _folders(location) if folder.parts)
+
+
+def _folders(location: Location) -> Iterator[ReceiptsFolder]:
     for rel, entries in groupby(location.files(), key=lambda item: item[0]):
-        names = tuple(name for _, name in entries)
-        if any(is_part_name(name) for name in names):
-            yield ReceiptsFolder(location, rel, names)
+        yield ReceiptsFolder(location, rel, tuple(name for _, name in entries))
+
+
+@dataclass
+class Located:
+    """What a search for one phone under a root found (:func:`locate`).
+
+    :param receipts: the phone's receipts, each with its folder, in ``processed_at`` order.
+    :param folders: every folder that holds a receipt of the phone or whose index names it: the
+        task instances the evidence page verifies (a part deleted since still shows there).
+    :param skipped: the lines and parts that could not be read (see ``iter_receipts``).
+    :param files: whether the root holds any file at all (a mistyped root holds none).
+    """
+
+    receipts: list[tuple[dict[str, Any], ReceiptsFolder]] = field(default_factory=list)
+    folders: list[ReceiptsFolder] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    files: bool = False
+
+
+def locate(
+    root: Any, phone: Any, sender_code: Any = None, *, default_region: str = "US", strict: bool = False
+) -> Located:
+    """Search ``root`` for one phone like :func:`find_receipts`, keeping the folders that name
+    the phone (``folders``) and reading on past damaged lines (listed in ``skipped``; with
+    ``strict``, the first one raises ``ValueError``)."""
+    wanted = normalize_phone(phone, default_region)
+    code = None if sender_code is None else validate_sender_code(sender_code)
+    found = Located()
+    skipped = None if strict else found.skipped
+    for folder in _folders(Location.of(root, what="receipts root")):
+        found.files = True
+        if not folder.parts:
+            continue
+        named = False
+        for receipt, listed in _in_folder(folder, wanted, skipped):
+            named = named or listed
+            if receipt is not None and (code is None or receipt.get("sender_code") == code):
+                found.receipts.append((receipt, folder))
+        if named:
+            found.folders.append(folder)
+    found.receipts.sort(key=lambda item: str(item[0].get("processed_at") or ""))
+    return found
 
 
 def find_receipts(
@@ -94,6 +138,7 @@ def find_receipts(
     :param default_region: the region of a phone written without a country code.
     :raises InvalidPhoneNumberError: the phone cannot be read (a ``ValueError``; nothing is read).
     :raises InvalidSenderCodeError: the sender code is not one.
+    :raises ValueError: a part holds a line that is not a receipt (``locate`` reads on past it).
     """
     return (receipt for receipt, _ in find_located(root, phone, sender_code, default_region=default_region))
 
@@ -102,29 +147,27 @@ def find_located(
     root: Any, phone: Any, sender_code: Any = None, *, default_region: str = "US"
 ) -> Iterator[tuple[dict[str, Any], ReceiptsFolder]]:
     """Like :func:`find_receipts`, each receipt with the folder it was read from."""
-    wanted = normalize_phone(phone, default_region)
-    code = None if sender_code is None else validate_sender_code(sender_code)
-    found = [
-        (receipt, folder)
-        for folder in receipt_folders(root)
-        for receipt in _in_folder(folder, wanted)
-        if code is None or receipt.get("sender_code") == code
-    ]
-    found.sort(key=lambda item: str(item[0].get("processed_at") or ""))
-    return iter(found)
+    return iter(locate(root, phone, sender_code, default_region=default_region, strict=True).receipts)
 
 
-def _in_folder(folder: ReceiptsFolder, phone: str) -> Iterator[dict[str, Any]]:
+def _in_folder(
+    folder: ReceiptsFolder, phone: str, skipped: list[str] | None = None
+) -> Iterator[tuple[dict[str, Any] | None, bool]]:
+    """The phone's receipts in one folder, each with True; ``(None, True)`` first when the
+    folder's index names the phone (then even a part deleted since is known to have held it)."""
     index = folder.index()
     parts = folder.parts
     if index is not None:
+        listed = set(index.parts_holding(phone))
+        if listed:
+            yield None, True
         # Parts the index does not list (added later, or written after it) are read whole.
-        holding = set(index.parts_holding(phone)) | (set(parts) - set(index.parts))
+        holding = listed | (set(parts) - set(index.parts))
         parts = [name for name in parts if name in holding]
     for name in parts:
-        for receipt in folder.read_part(name):
+        for receipt in folder.read_part(name, skipped):
             if receipt.get("phone") == phone:
-                yield receipt
+                yield receipt, True
 
 
 def index_folder(folder: ReceiptsFolder) -> bytes:

@@ -7,7 +7,7 @@ phone index, and a link to the try started before it with that try's summary dig
 - ``modified``: a part or index whose bytes no longer match the digest recorded for it;
 - ``missing``: a recorded part or index that is gone;
 - ``added``: a part in a try folder that its summary (or the link that covers a killed try) does
-  not list;
+  not list, or a part outside any try folder;
 - ``broken_chain``: a summary whose previous try is gone, or whose previous summary changed.
 
 It also notes, without failing, what it cannot check: a try with no summary that no later try
@@ -85,17 +85,23 @@ def verify_receipts(root: Any) -> Verification:
     from ``receipts_path`` down to one task instance's), reading each part once."""
     location = Location.of(root, what="receipts root")
     result = Verification()
-    for _, tries in groupby(_try_folders(location), key=lambda item: item[0][:-1]):
+    for _, tries in groupby(_try_folders(location, result), key=lambda item: item[0][:-1]):
         _verify_task_instance(location, list(tries), result)
     return result
 
 
-def _try_folders(location: Location) -> Iterator[tuple[tuple[str, ...], set[str]]]:
-    """Each try folder (``try=…``) as (its names below the root, its file names), streamed."""
+def _try_folders(location: Location, result: Verification) -> Iterator[tuple[tuple[str, ...], set[str]]]:
+    """Each try folder (``try=…``) as (its names below the root, its file names), streamed; parts
+    in any other folder are found ``added``: every try writes into its own try folder."""
     root_is_a_try = location.name.startswith("try=")
     for rel, entries in groupby(location.files(), key=lambda item: item[0]):
+        names = {name for _, name in entries}
         if (rel and rel[-1].startswith("try=")) or (not rel and root_is_a_try):
-            yield rel, {name for _, name in entries}
+            yield rel, names
+            continue
+        for name in sorted(filter(is_part_name, names)):
+            result.parts += 1
+            result.add(Finding("added", _where(location, rel, name), "a part outside any try folder"))
 
 
 def _verify_task_instance(

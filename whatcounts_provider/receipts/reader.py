@@ -23,7 +23,9 @@ def is_part_name(name: str) -> bool:
     return name.startswith("part-") and name.endswith(_PART_SUFFIXES)
 
 
-def iter_receipts(path: Any, *, tries: Collection[str] | None = None) -> Iterator[dict[str, Any]]:
+def iter_receipts(
+    path: Any, *, tries: Collection[str] | None = None, skipped: list[str] | None = None
+) -> Iterator[dict[str, Any]]:
     """Yield every receipt below ``path``, part by part, in name order.
 
     :param path: a task instance's receipts folder (the record's ``receipts``), or any folder
@@ -37,6 +39,9 @@ def iter_receipts(path: Any, *, tries: Collection[str] | None = None) -> Iterato
 
     :param tries: read only the parts of these try folders (names directly in a task instance's
         folder, e.g. ``lineage_of(...).trusted``); ``None`` reads every part.
+    :param skipped: if given, a bad line is skipped and described here (the file and line)
+        instead of raising, and so is compressed data that ends early: the reports read on past
+        one damaged part and say what they could not read.
     """
     folder = Location.of(path, what="receipts path")
     for rel, name in folder.files():
@@ -44,15 +49,20 @@ def iter_receipts(path: Any, *, tries: Collection[str] | None = None) -> Iterato
             continue
         data = folder.read_bytes(rel, name)
         where = "/".join((folder.uri.rstrip("/"), *rel, name))
-        yield from parse_part(data, name.endswith(".gz"), where)
+        yield from parse_part(data, name.endswith(".gz"), where, skipped)
 
 
-def parse_part(data: bytes, compressed: bool, where: str) -> Iterator[dict[str, Any]]:
-    """The receipts of one part's content (see :func:`iter_receipts` for torn and bad lines)."""
+def parse_part(
+    data: bytes, compressed: bool, where: str, skipped: list[str] | None = None
+) -> Iterator[dict[str, Any]]:
+    """The receipts of one part's content (see :func:`iter_receipts` for torn and bad lines,
+    and ``skipped``)."""
     if compressed:
         data, complete = _gunzip(data)
         if not complete:
             log.warning("Receipts part %s is truncated; reading its whole lines only", where)
+            if skipped is not None:
+                skipped.append(f"{where}: the compressed data ends early or is damaged")
     lines = data.split(b"\n")
     last = len(lines) - 1
     for number, raw in enumerate(lines):
@@ -64,10 +74,15 @@ def parse_part(data: bytes, compressed: bool, where: str) -> Iterator[dict[str, 
             if number == last:  # no newline after it: a torn write, not a bad receipt
                 log.warning("Skipping the torn last line %d of receipts part %s", number + 1, where)
                 return
-            raise ValueError(f"receipts part {where}: line {number + 1} is not JSON") from None
-        if not isinstance(receipt, dict):
-            raise ValueError(f"receipts part {where}: line {number + 1} is not a JSON object")
-        yield receipt
+            problem = f"receipts part {where}: line {number + 1} is not JSON"
+        else:
+            if isinstance(receipt, dict):
+                yield receipt
+                continue
+            problem = f"receipts part {where}: line {number + 1} is not a JSON object"
+        if skipped is None:
+            raise ValueError(problem)
+        skipped.append(problem)
 
 
 def _gunzip(data: bytes) -> tuple[bytes, bool]:

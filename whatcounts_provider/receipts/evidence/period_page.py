@@ -82,7 +82,23 @@ def _summary(doc: Mapping[str, Any], limit: int) -> str:
     ambiguous = int((doc.get("ambiguous") or {}).get("total") or 0)
     lines.append((f"{plural(ambiguous, 'ambiguous reply', 'ambiguous replies')}.", ""))
     items = "".join(f'<li class="{css}">{esc(line)}</li>' for line, css in lines)
-    return f'<section class="summary" id="summary"><h2>Summary</h2><ul>{items}</ul></section>'
+    return (
+        f'<section class="summary" id="summary"><h2>Summary</h2><ul>{items}</ul>{_unreadable(doc)}</section>'
+    )
+
+
+def _unreadable(doc: Mapping[str, Any]) -> str:
+    """What the receipts command could not read (the document's ``unreadable``, if any)."""
+    unreadable = doc.get("unreadable") or {}
+    total = int(unreadable.get("total") or 0)
+    if not total:
+        return ""
+    listed = "".join(f"<li><code>{esc(str(where))}</code></li>" for where in unreadable.get("listed") or [])
+    verb = "is" if total == 1 else "are"
+    return (
+        f'<p class="late">{plural(total, "receipt line")} could not be read and {verb} not counted '
+        f"here; run <code>verify</code> on these receipts:</p><ul>{listed}</ul>"
+    )
 
 
 def _bad(count: int) -> str:
