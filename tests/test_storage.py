@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 import pytest
 
@@ -30,6 +30,15 @@ def test_the_uri_of_a_local_location_unquotes_to_its_path(tmp_path: Path) -> Non
     folder = Location.of(tmp_path / "50%off" / "run_id=a:b+c")
     assert folder.uri == f"file://{tmp_path}/50%25off/run_id=a:b+c"
     assert unquote(folder.uri) == f"file://{tmp_path}/50%off/run_id=a:b+c"
+    assert Location.of(folder.uri) == folder
+
+
+@pytest.mark.parametrize("name", ["receipts#2", "what?", "two words", "caf\u00e9", "a;b,c@d=e"])
+def test_a_uri_parser_sees_the_whole_local_path(tmp_path: Path, name: str) -> None:
+    """A '#' or '?' left as it is would start a fragment or a query: the path would end there."""
+    folder = Location.of(tmp_path / name / "run_id=a:b+c")
+    assert urlsplit(folder.uri).path.endswith("/run_id=a:b+c")
+    assert unquote(urlsplit(folder.uri).path) == f"{tmp_path}/{name}/run_id=a:b+c"
     assert Location.of(folder.uri) == folder
 
 

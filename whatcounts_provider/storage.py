@@ -21,7 +21,7 @@ import os
 import secrets
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 from urllib.request import url2pathname
 
 from whatcounts_provider.exceptions import WhatCountsInputError
@@ -158,11 +158,12 @@ class Location:
 
     @property
     def uri(self) -> str:
-        """The address that reads back with :meth:`of`: ``file://`` and the path (a ``%`` written
-        ``%25``, so that ``unquote`` gives the path) for a local location; the object-storage URI
-        (``s3://conn_id@bucket/...``) otherwise."""
+        """The address that reads back with :meth:`of`: ``file://`` and the path percent-encoded
+        (``%``, ``#``, ``?``, spaces and the like; ``:``, ``+`` and ``=`` stay), so that a URI
+        parser sees the whole path and ``unquote`` gives it back, for a local location; the
+        object-storage URI (``s3://conn_id@bucket/...``) otherwise."""
         if self._local is not None:
-            return f"file://{self._local.as_posix().replace('%', '%25')}"
+            return f"file://{quote(self._local.as_posix(), safe=_URI_PATH_SAFE)}"
         return str(self._remote)
 
     @property
@@ -280,6 +281,10 @@ class Location:
         if target._local is not None:
             return target._local.read_bytes()
         return bytes(target._remote.fs.cat_file(target._remote.path))
+
+
+# What a file:// URI keeps as it is: layout 2's folder names need no escape at all.
+_URI_PATH_SAFE = "/:+=@,"
 
 
 def _walk_remote(fs: Any, folder: str, rel: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], str]]:
