@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from whatcounts_provider.phone import mask_phone
+from whatcounts_provider.receipts.writer import DEFAULT_MAX_RECEIPTS
 
 from .conftest import FIGURES
 from .scenarios import (
@@ -162,9 +163,9 @@ def test_worker_killed_mid_run_chunks_are_retried_to_green(
     # thread of each dead chunk (max_workers=8 in the DAG), never more.
     late = reposted - posted_by_dead
     assert len(late) <= 8 * len(running), f"{len(late)} pairs posted again that the dead tries never sent"
-    # Receipts are flushed at least every 1,000 (or 5 s): a dead try loses at most that many,
-    # plus its requests in flight; everything else it did, the resumed try skipped.
-    assert len(reposted) <= len(running) * (1_000 + 8), f"{len(reposted)} pairs sent again"
+    # Receipts are flushed at least every DEFAULT_MAX_RECEIPTS (or each second): a dead try
+    # loses at most that many, plus its requests in flight; the resumed try skipped the rest.
+    assert len(reposted) <= len(running) * (DEFAULT_MAX_RECEIPTS + 8), f"{len(reposted)} pairs sent again"
     FIGURES["worker_kill_reposted_pairs"] = len(reposted)
 
 

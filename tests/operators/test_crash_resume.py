@@ -1,7 +1,7 @@
 """A real crash (issue 9 §2): SIGKILL a bulk task mid-run, then run its next try.
 
 The first try runs in a subprocess against the emulator (started here) with a rate cap, so it
-cannot finish before a part is flushed (parts are flushed every 1,000 receipts or 5 s); the test
+cannot finish before a part is flushed (parts are flushed every 250 receipts or 1 s); the test
 kills it as soon as a part is visible, then runs try 2 of the same task instance in-process.
 """
 
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 COUNT = 3000
-# 3,000 pairs at <= 250/s take >= 12 s: the first part (1,000 receipts = 4 s, or the 5 s timer)
+# 3,000 pairs at <= 250/s take >= 12 s: the first part (250 receipts = 1 s, or the 1 s timer)
 # appears long before the end. A slower machine only makes the run longer.
 RATE = 250.0
 WAIT = 180  # seconds; an upper bound for a loaded machine (Airflow's import alone takes seconds)

@@ -26,6 +26,7 @@ from whatcounts_provider.receipts import (
 )
 from whatcounts_provider.receipts.index import INDEX_NAME, PhoneIndex
 from whatcounts_provider.receipts.runs import MARKER_NAME
+from whatcounts_provider.receipts.writer import DEFAULT_MAX_INTERVAL, DEFAULT_MAX_RECEIPTS
 from whatcounts_provider.types import Row, StopOutcome
 
 if TYPE_CHECKING:
@@ -144,12 +145,13 @@ def test_gzip_parts_round_trip(location: str) -> None:
 def test_flush_by_count_writes_whole_batches_and_the_rest_at_close(tmp_path: Any) -> None:
     folder = task_instance_folder(tmp_path, IDENTITY)
     writer = ReceiptWriter(folder, IDENTITY, clock=FakeUtcClock(), background=False)
-    for row in range(1, 1000):
+    batch = DEFAULT_MAX_RECEIPTS
+    for row in range(1, batch):
         writer.add(stop_fields(row))
-    assert part_files(folder) == []  # 999 buffered, and no time passed
-    writer.add(stop_fields(1000))
-    assert len(part_files(folder)) == 1  # the 1,000th receipt flushes, without waiting
-    for row in range(1001, 1251):
+    assert part_files(folder) == []  # one short of a batch buffered, and no time passed
+    writer.add(stop_fields(batch))
+    assert len(part_files(folder)) == 1  # the batch's last receipt flushes, without waiting
+    for row in range(batch + 1, batch + batch // 4 + 1):
         writer.add(stop_fields(row))
     assert len(part_files(folder)) == 1
     writer.close()
@@ -157,28 +159,29 @@ def test_flush_by_count_writes_whole_batches_and_the_rest_at_close(tmp_path: Any
     assert len(parts) == 2
     assert parts == sorted(parts)
     rows = [r["row"] for r in iter_receipts(folder.uri)]
-    assert rows == list(range(1, 1251))
+    assert rows == list(range(1, batch + batch // 4 + 1))
 
 
 def test_flush_by_time_is_decided_by_the_clock(tmp_path: Any) -> None:
     clock = FakeUtcClock()
+    interval = DEFAULT_MAX_INTERVAL
     folder = task_instance_folder(tmp_path, IDENTITY)
     writer = ReceiptWriter(folder, IDENTITY, clock=clock, background=False)
     assert writer.flush_due() is False  # nothing buffered
     writer.add(stop_fields(1))
-    clock.advance(3)
+    clock.advance(interval * 0.6)
     writer.add(stop_fields(2))
-    clock.advance(1.5)
-    assert writer.flush_due() is False  # the oldest has waited 4.5 s
+    clock.advance(interval * 0.3)
+    assert writer.flush_due() is False  # the oldest has waited 90 % of the interval
     assert part_files(folder) == []
-    clock.advance(0.5)
-    assert writer.flush_due() is True  # 5 s: both receipts go, in one part
+    clock.advance(interval * 0.1)
+    assert writer.flush_due() is True  # the whole interval: both receipts go, in one part
     assert len(part_files(folder)) == 1
     assert [r["row"] for r in iter_receipts(folder.uri)] == [1, 2]
     clock.advance(60)
     assert writer.flush_due() is False  # an empty buffer writes no empty part
     writer.add(stop_fields(3))
-    clock.advance(4)
+    clock.advance(interval * 0.8)
     assert writer.flush_due() is False  # the clock restarts with the first new receipt
     writer.close()
     assert len(part_files(folder)) == 2
@@ -210,10 +213,10 @@ def test_background_thread_flushes_when_no_receipt_arrives(tmp_path: Any) -> Non
     for _ in range(3):
         step()
     assert part_files(folder) == []  # checked three times, but no time has passed
-    clock.advance(5)
+    clock.advance(DEFAULT_MAX_INTERVAL)
     step()  # no add() in between: only the thread can have written this part
     assert len(part_files(folder)) == 1
-    assert all(interval <= 0.25 for interval in calls)  # checks at least 20 times per 5 s
+    assert all(interval <= DEFAULT_MAX_INTERVAL / 20 for interval in calls)  # 20 checks an interval
     ticks.release()
     writer.close()
     assert len(part_files(folder)) == 1
