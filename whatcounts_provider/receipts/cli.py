@@ -41,7 +41,7 @@ from whatcounts_provider.receipts.evidence import (
     render_phone_html,
 )
 from whatcounts_provider.receipts.find import Located, index_missing, locate
-from whatcounts_provider.receipts.integrity import FAILING, verify_receipts
+from whatcounts_provider.receipts.integrity import NOTES, verify_receipts
 from whatcounts_provider.receipts.reader import iter_receipts
 from whatcounts_provider.storage import Location
 
@@ -241,7 +241,7 @@ def _phone_document(
             result = verify_receipts(task_instance)
             tries += result.tries
             problems += result.as_integrity()["problems"]
-    failing = [problem for problem in problems if problem["kind"] in (*FAILING, "unreadable")]
+    failing = [problem for problem in problems if problem["kind"] not in NOTES]
     if tries or problems:
         integrity = {
             "status": "problems" if failing else "intact",

@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
 FAILING = ("modified", "missing", "added", "broken_chain")
+#: What verify notes without failing: a try it cannot check (see the module).
+NOTES = ("unfinished", "legacy")
 
 
 @dataclass(frozen=True)
@@ -193,4 +195,4 @@ def _where(location: Location, rel: tuple[str, ...], name: str | None = None) ->
     return "/".join((location.uri.rstrip("/"), *rel, *([name] if name else [])))
 
 
-__all__ = ["FAILING", "Finding", "Verification", "verify_receipts"]
+__all__ = ["FAILING", "NOTES", "Finding", "Verification", "verify_receipts"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from whatcounts_provider.receipts.evidence.page import document, esc, plural, show_time, table
+from whatcounts_provider.receipts.integrity import NOTES
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -68,12 +69,16 @@ def _summary(doc: Mapping[str, Any]) -> str:
 def _integrity(check: Mapping[str, Any]) -> str:
     status = str(check.get("status") or "not_checked")
     tries = int(check.get("checked_tries") or 0)
-    problems = check.get("problems") or []
+    findings = [p for p in check.get("problems") or [] if isinstance(p, dict)]
+    notes = [p for p in findings if p.get("kind") in NOTES]
+    problems = [p for p in findings if p.get("kind") not in NOTES]
     if status == "intact":
         text = (
             f"The receipts of {plural(tries, 'try', 'tries')} were checked against their summaries: no "
             "part was modified, removed or added afterwards, and the chain of tries is whole."
         )
+        if notes:
+            text += f" {plural(len(notes), 'try', 'tries')} had nothing to check against (see the notes)."
     elif status == "problems":
         text = (
             f"{plural(len(problems), 'problem')} in the receipts of {plural(tries, 'try', 'tries')} checked:"
@@ -85,11 +90,10 @@ def _integrity(check: Mapping[str, Any]) -> str:
         )
         return _integrity_box(status, text)
     rows = [
-        ("problem", [esc(p.get("kind")), esc(p.get("where")), esc(p.get("detail"))])
-        for p in problems
-        if isinstance(p, dict)
+        ("problem" if p in problems else "", [esc(p.get("kind")), esc(p.get("where")), esc(p.get("detail"))])
+        for p in problems + notes
     ]
-    detail = table(["Problem", "Where", "Detail"], rows) if rows else ""
+    detail = table(["Problem or note", "Where", "Detail"], rows) if rows else ""
     return _integrity_box(status, esc(text) + detail)
 
 
