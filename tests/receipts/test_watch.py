@@ -196,10 +196,12 @@ def test_nothing_open_is_an_empty_list(tmp_path: Any) -> None:
     assert check_deadlines(tmp_path, now=NOW) == []
 
 
-def test_check_deadlines_fails_with_a_masked_summary_and_keeps_the_list(tmp_path: Any) -> None:
+def test_check_deadlines_fails_with_a_masked_summary_and_keeps_the_list(
+    tmp_path: Any, caplog: pytest.LogCaptureFixture
+) -> None:
     write_scenario(tmp_path)
 
-    with pytest.raises(WhatCountsDeadlineError) as raised:
+    with pytest.raises(WhatCountsDeadlineError) as raised, caplog.at_level(logging.DEBUG):
         check_deadlines(tmp_path, now=NOW)
 
     message = str(raised.value)
@@ -212,6 +214,9 @@ def test_check_deadlines_fails_with_a_masked_summary_and_keeps_the_list(tmp_path
     assert "*******0005 on 2065551212 (failed, deadline unknown)" in message
     assert not any(phone in message for phone in (LATE, UNDATED, REOPENED, HELD, NINE_DAYS_OLD))
     assert raised.value.risks == deadline_risks(tmp_path, now=NOW)
+    # The task log holds the alert too, whoever renders the exception.
+    assert [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR] == [message]
+    assert not any(phone in caplog.text for phone in (LATE, UNDATED, REOPENED, HELD, NINE_DAYS_OLD))
     # No retry can change what the receipts say: the failure does not spend the task's retries.
     assert isinstance(raised.value, AirflowFailException)
 

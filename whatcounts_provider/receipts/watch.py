@@ -181,6 +181,9 @@ def check_deadlines(
         return risks
     message = describe_risks(risks, whole_number("within_business_days", within_business_days))
     if fail:
+        # Logged as well as raised: the task log then holds the alert whoever renders the
+        # exception (Airflow 3.0's dag.test() shows it nowhere).
+        log.error("%s", message)
         raise WhatCountsDeadlineError(message, risks=risks)
     log.warning("%s", message)
     return risks
