@@ -4,6 +4,7 @@ sees them (exit status, stdout, stderr, written files), on receipts the real wri
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from io import StringIO
@@ -547,6 +548,23 @@ def test_report_phone_flags_a_deleted_part_that_held_the_phone(local: Receipts, 
     assert "PROBLEMS FOUND" in html
     assert name in html
     assert made.status == 1
+
+
+def test_report_phone_of_a_killed_try_is_intact_with_a_note(local: Receipts, tmp_path: Path) -> None:
+    """A try killed before its summary has nothing to check its parts against: a note on the
+    page, never "problems" and never exit 1."""
+    killed = write_try(local.root, identity(RUN_LATE, 3), [receipt(PHONE, 1)], at(25, 18), finish=False)
+    page = tmp_path / "evidence.html"
+    made = run("report", "--phone", PHONE, local.root, "-o", str(page), "--now", NOW)
+    assert made.status == 0, made.err
+    html = page.read_text(encoding="utf-8")
+    assert "PROBLEMS FOUND" not in html
+    assert "1 try had nothing to check against (see the notes)." in html
+    assert "<th>Problem or note</th>" in html
+    assert re.search(rf'<tr class=""><td>unfinished</td><td>[^<]*{killed.attempt_name}', html)
+    document = json.loads(run("report", "--phone", PHONE, local.root, "--format", "json", "--now", NOW).out)
+    assert document["integrity"]["status"] == "intact"
+    assert [p["kind"] for p in document["integrity"]["problems"]] == ["unfinished"]
 
 
 def test_report_phone_json_is_the_evidence_document(receipts: Receipts) -> None:
