@@ -223,3 +223,14 @@ def test_files_are_listed_depth_first_in_name_order(empty_folder: Location) -> N
     assert empty_folder.child("a", "b", "y").read_bytes() == b"y"
     with empty_folder.child("c", "x").open() as handle:
         assert handle.read() == b"x"
+
+
+def test_a_listing_is_streamed_one_folder_at_a_time(empty_folder: Location) -> None:
+    """A folder of years of receipts is never listed whole: the first file comes before the
+    last folder is read, so a file put there in between is still listed."""
+    empty_folder.child("a").put("first", b"1")
+    empty_folder.child("z").put("old", b"2")
+    listing = empty_folder.files()
+    assert next(listing) == (("a",), "first")
+    empty_folder.child("z").put("new", b"3")
+    assert list(listing) == [(("z",), "new"), (("z",), "old")]
