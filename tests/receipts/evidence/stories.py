@@ -89,6 +89,15 @@ def dispute(tmp_path: Path) -> list[dict[str, Any]]:
     )
 
 
+# Keys receipts gained with replies and the chain of tries: older receipts lack them.
+NEWER_KEYS = ("message", "message_id", "reply_decision", "reply_reason", "scope", "earlier_try_cut_short")
+
+
+def dispute_before_reply_keys(tmp_path: Path) -> list[dict[str, Any]]:
+    """The dispute's receipts as written before those keys existed."""
+    return [{k: v for k, v in receipt.items() if k not in NEWER_KEYS} for receipt in dispute(tmp_path)]
+
+
 SINCE = datetime(2026, 11, 1, tzinfo=timezone.utc)
 UNTIL = datetime(2026, 12, 1, tzinfo=timezone.utc)
 #: Thursday 3 December 2026, 10:00 UTC.

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.receipts.evidence.stories import INTACT, SCRIPT, dispute
+from tests.receipts.evidence.stories import INTACT, SCRIPT, dispute, dispute_before_reply_keys
 from tests.receipts.evidence.support import (
     CODE_A,
     CODE_B,
@@ -117,18 +117,7 @@ def test_without_a_check_the_integrity_is_not_checked(tmp_path: Path) -> None:
 
 
 def test_receipts_from_before_the_reply_keys_still_make_a_document(tmp_path: Path) -> None:
-    old = []
-    for receipt in dispute(tmp_path):
-        for key in (
-            "message",
-            "message_id",
-            "reply_decision",
-            "reply_reason",
-            "scope",
-            "earlier_try_cut_short",
-        ):
-            receipt.pop(key, None)
-        old.append(receipt)
+    old = dispute_before_reply_keys(tmp_path)
     doc = phone_evidence(old, phone=PHONE, now=NOW)
     entry = doc["sender_codes"][3]["timeline"][0]
     assert (entry["label"], entry["message"]) == ("not subscribed", None)

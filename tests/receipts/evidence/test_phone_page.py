@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.receipts.evidence.stories import INTACT, dispute
+from tests.receipts.evidence.stories import INTACT, dispute, dispute_before_reply_keys
 from tests.receipts.evidence.support import CODE_A, CODE_B, CODE_C, CODE_D, NOW, PHONE
 from whatcounts_provider.receipts.evidence import phone_evidence, render_phone_html
 
@@ -135,18 +135,7 @@ def test_the_page_loads_nothing_from_anywhere(tmp_path: Path) -> None:
 
 
 def test_receipts_from_before_the_reply_keys_still_make_a_page(tmp_path: Path) -> None:
-    old = []
-    for receipt in dispute(tmp_path):
-        for key in (
-            "message",
-            "message_id",
-            "reply_decision",
-            "reply_reason",
-            "scope",
-            "earlier_try_cut_short",
-        ):
-            receipt.pop(key, None)
-        old.append(receipt)
+    old = dispute_before_reply_keys(tmp_path)
     html = render_phone_html(phone_evidence(old, phone=PHONE, now=NOW))
     assert "no reply text" in html
 
