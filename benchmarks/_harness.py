@@ -53,6 +53,9 @@ class Sizes:
     codes_n: int = 10_000  # codes: rows, over 50 sender codes vs one
     receipts_n: int = 10_000  # receipts: phones per run (off, local, s3)
     resume_n: int = 20_000  # resume: phones of the killed run
+    flush_n: int = 10_000  # resume: phones of each full run comparing the writer's flush settings
+    evidence_n: int = 1_000_000  # evidence: receipts written, then looked up, reported, verified
+    evidence_tis: int = 100  # evidence: task instances they are written by
 
 
 QUICK = Sizes(
@@ -65,6 +68,9 @@ QUICK = Sizes(
     codes_n=1_000,
     receipts_n=1_000,
     resume_n=2_000,
+    flush_n=1_000,
+    evidence_n=20_000,
+    evidence_tis=10,
 )
 
 

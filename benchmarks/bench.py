@@ -17,7 +17,10 @@ Sections (to add one, write a module with a ``Section`` and list it in SECTIONS 
   messages  the 1,000,000-row source with a message column vs the same file without one
   replies   classify_reply's throughput on one core (a realistic mix, distinct texts, user phrases)
   receipts  the bulk operator with receipts off vs to a local folder vs to S3 (moto on loopback)
-  resume    a run SIGKILLed halfway, then its next try: requests vs the ideal, time vs a full run
+  resume    a run SIGKILLed halfway, then its next try: requests vs the ideal, time vs a full run;
+            then the answers lost at a kill and the CPU of a full run per flush setting of the writer
+  evidence  1,000,000 receipts written with the writer: one phone's lookup (vs a scan), the index's
+            size, the period report (time, peak RSS growth) and verify
 
 The emulator runs as a subprocess (in-process it would share the GIL with the client). Airflow's
 logs go to ``.build/bench/bench.log``; its home is a fresh ``.build/bench/airflow-home``. The exit
@@ -41,6 +44,7 @@ from pathlib import Path
 
 import bulk_inputs
 import dag_runs
+import evidence
 import hook_calls
 import memory
 import message_column
@@ -69,6 +73,7 @@ SECTIONS = [
     replies.CLASSIFIER,
     receipts_resume.RECEIPTS,
     receipts_resume.RESUME,
+    evidence.SECTION,
 ]
 
 
