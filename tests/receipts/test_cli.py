@@ -559,12 +559,23 @@ def test_report_phone_of_a_killed_try_is_intact_with_a_note(local: Receipts, tmp
     assert made.status == 0, made.err
     html = page.read_text(encoding="utf-8")
     assert "PROBLEMS FOUND" not in html
-    assert "1 try had nothing to check against (see the notes)." in html
+    assert "Intact.</span> The receipts of 3 tries were checked" in html, "the killed try is not one"
+    assert "1 try could not be checked (see the notes)." in html
     assert "<th>Problem or note</th>" in html
-    assert re.search(rf'<tr class=""><td>unfinished</td><td>[^<]*{killed.attempt_name}', html)
+    assert re.search(rf'<tr class=""><td>unfinished</td><td>[^<]*{re.escape(killed.attempt_name)}', html)
     document = json.loads(run("report", "--phone", PHONE, local.root, "--format", "json", "--now", NOW).out)
     assert document["integrity"]["status"] == "intact"
     assert [p["kind"] for p in document["integrity"]["problems"]] == ["unfinished"]
+
+
+def test_report_phone_whose_only_try_was_killed_is_not_called_intact(tmp_path: Path) -> None:
+    root = str(tmp_path / "receipts")
+    write_try(root, identity(RUN_LATE, 1), [receipt(PHONE, 1)], at(25, 18), finish=False)
+    made = run("report", "--phone", PHONE, root, "--format", "json", "--now", NOW)
+    assert made.status == 0, made.err
+    integrity = json.loads(made.out)["integrity"]
+    assert integrity["status"] == "not_checked"
+    assert [p["kind"] for p in integrity["problems"]] == ["unfinished"]
 
 
 def test_report_phone_json_is_the_evidence_document(receipts: Receipts) -> None:

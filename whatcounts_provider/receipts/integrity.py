@@ -33,8 +33,13 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
 FAILING = ("modified", "missing", "added", "broken_chain")
-#: What verify notes without failing: a try it cannot check (see the module).
+#: What verify notes without failing: a try it cannot check (see the module), one note per try.
 NOTES = ("unfinished", "legacy")
+
+
+def is_note(kind: object) -> bool:
+    """Whether a finding of this kind is a note; any other kind, one added later included, fails."""
+    return kind in NOTES
 
 
 @dataclass(frozen=True)
@@ -63,7 +68,7 @@ class Verification:
         return not self.problems
 
     def add(self, finding: Finding) -> None:
-        (self.problems if finding.kind in FAILING else self.notes).append(finding)
+        (self.notes if is_note(finding.kind) else self.problems).append(finding)
 
     def as_integrity(self) -> dict[str, Any]:
         """The evidence page's ``integrity`` section."""
@@ -195,4 +200,4 @@ def _where(location: Location, rel: tuple[str, ...], name: str | None = None) ->
     return "/".join((location.uri.rstrip("/"), *rel, *([name] if name else [])))
 
 
-__all__ = ["FAILING", "NOTES", "Finding", "Verification", "verify_receipts"]
+__all__ = ["FAILING", "NOTES", "Finding", "Verification", "is_note", "verify_receipts"]

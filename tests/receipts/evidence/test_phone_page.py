@@ -111,6 +111,16 @@ def test_a_plain_not_subscribed_says_the_code_no_longer_texts_the_phone(tmp_path
             "problems",
             "PROBLEMS FOUND.</span> 1 problem in the receipts of 2 tries checked:",
         ),
+        (
+            {
+                "status": "not_checked",
+                "checked_tries": 1,
+                "problems": [{"kind": "unfinished", "where": "dag_id=d/try=1", "detail": "no summary"}],
+            },
+            "not_checked",
+            "Not checked.</span> No try of these receipts has a summary with digests to check them "
+            "against. 1 try could not be checked (see the notes).",
+        ),
     ],
 )
 def test_the_integrity_check_is_its_own_section(
@@ -124,6 +134,8 @@ def test_the_integrity_check_is_its_own_section(
     if css == "problems":
         row = "<td>modified</td><td>dag_id=d/part-001.jsonl</td><td>&lt;sha&gt; differs</td>"
         assert row in block.group(2)
+    if integrity and integrity["problems"] and css != "problems":
+        assert '<tr class=""><td>unfinished</td><td>dag_id=d/try=1</td>' in block.group(2), "a note, listed"
 
 
 def test_the_page_loads_nothing_from_anywhere(tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from whatcounts_provider.receipts.evidence.page import document, esc, plural, show_time, table
-from whatcounts_provider.receipts.integrity import NOTES
+from whatcounts_provider.receipts.integrity import is_note
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -70,19 +70,24 @@ def _integrity(check: Mapping[str, Any]) -> str:
     status = str(check.get("status") or "not_checked")
     tries = int(check.get("checked_tries") or 0)
     findings = [p for p in check.get("problems") or [] if isinstance(p, dict)]
-    notes = [p for p in findings if p.get("kind") in NOTES]
-    problems = [p for p in findings if p.get("kind") not in NOTES]
+    notes = [p for p in findings if is_note(p.get("kind"))]
+    problems = [p for p in findings if not is_note(p.get("kind"))]
+    # One note per try that had nothing to check against: those tries were not checked.
+    checked = max(tries - len(notes), 0)
+    unchecked = ""
+    if notes:
+        unchecked = f" {plural(len(notes), 'try', 'tries')} could not be checked (see the notes)."
     if status == "intact":
         text = (
-            f"The receipts of {plural(tries, 'try', 'tries')} were checked against their summaries: no "
-            "part was modified, removed or added afterwards, and the chain of tries is whole."
+            f"The receipts of {plural(checked, 'try', 'tries')} were checked against their summaries: no "
+            "part was modified, removed or added afterwards, and the chain of tries is whole." + unchecked
         )
-        if notes:
-            text += f" {plural(len(notes), 'try', 'tries')} had nothing to check against (see the notes)."
     elif status == "problems":
         text = (
             f"{plural(len(problems), 'problem')} in the receipts of {plural(tries, 'try', 'tries')} checked:"
         )
+    elif notes:
+        text = "No try of these receipts has a summary with digests to check them against." + unchecked
     else:
         text = (
             "These receipts were not verified for this page. Run "
