@@ -205,14 +205,25 @@ runpy.run_module("whatcounts_provider.receipts", run_name="__main__", alter_sys=
 """
 
 
-def run_cli(args: list[str], timeout: float) -> tuple[float, int, float, str]:
-    """Run ``python -m whatcounts_provider.receipts ARGS``: wall seconds, exit code, peak RSS (MB,
-    the child's VmHWM at exit) and the end of its stderr."""
+# The deadline watch over a root, in a child of its own as the CLI: its figures and its peak RSS.
+WATCH = (
+    WRAPPER.split("sys.argv = ")[0]
+    + """
+from whatcounts_provider.receipts.watch import deadline_risks
+if len(sys.argv) > 2:
+    deadline_risks(sys.argv[2])
+"""
+)
+
+
+def run_cli(args: list[str], timeout: float, script: str = WRAPPER) -> tuple[float, int, float, str]:
+    """Run ``python -m whatcounts_provider.receipts ARGS`` (or ``script`` with ARGS): wall seconds,
+    exit code, peak RSS (MB, the child's VmHWM at exit) and the end of its stderr."""
     err_path, peak_path = WORK_DIR / "evidence-cli.err", WORK_DIR / "evidence-cli.peak"
     peak_path.unlink(missing_ok=True)
     with err_path.open("wb") as err:
         start = time.perf_counter()
-        command = [sys.executable, "-c", WRAPPER, str(peak_path), *args]
+        command = [sys.executable, "-c", script, str(peak_path), *args]
         try:
             code = subprocess.run(
                 command, stdout=subprocess.DEVNULL, stderr=err, cwd=ROOT, timeout=timeout
@@ -352,6 +363,18 @@ def run(bench: Bench) -> list[Row]:
         ]
     else:
         rows.append(failed_row("CLI report", f"exit {code}: {err}"))
+
+    _, code, baseline, err = run_cli([], 60, WATCH)
+    elapsed, code, peak, err = run_cli([str(root)], timeout, WATCH)
+    rows.append(
+        Row(
+            f"evidence: deadline watch (deadline_risks) over {n} receipts",
+            f"{elapsed:.1f} s",
+            f"peak RSS growth {peak - baseline:.0f} MB (peak {peak:.0f} MB, imports alone {baseline:.0f} MB)",
+        )
+        if code == 0
+        else failed_row("deadline watch", f"exit {code}: {err}")
+    )
 
     elapsed, code, _, err = run_cli(["verify", str(root)], timeout)
     rows.append(

@@ -97,6 +97,7 @@ def test_a_late_opt_out_fails_the_watch_at_once_with_a_masked_alert(
     assert try_numbers(run, "check_deadlines") == {-1: 1}, "no retry spent"
     logs = task_logs()
     assert "1 opt-out(s) not honoured yet: 1 past the deadline, 0 due within 2 business day(s)" in logs
+    assert "Opt-out deadline alert: " in logs, "the callback ran"
     if AIRFLOW_V_3_1_PLUS or not AIRFLOW_V_3_0_PLUS:
         # 3.0's dag.test() calls on_failure_callback without context["exception"]; its task
         # runner's main(), which deployed tasks run, sets it.

@@ -162,8 +162,8 @@ def check_deadlines(
     fail: bool = True,
     now: datetime | None = None,
 ) -> list[dict[str, Any]]:
-    """:func:`deadline_risks`, for a task: with ``fail`` (default), raise when any pair is listed;
-    otherwise log what was found (masked) and return the list.
+    """:func:`deadline_risks`, for a task: with ``fail`` (default), log what was found (masked, at
+    ERROR) and raise when any pair is listed; otherwise log it as a warning and return the list.
 
     Return it from ``@task(show_return_value_in_logs=False)``: it holds full phones.
 
