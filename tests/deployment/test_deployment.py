@@ -248,7 +248,8 @@ def test_reused_run_id_sends_every_pair_again_and_a_clear_still_resumes(
     assert cleared["state"] == "success", stage.failure(stage.describe_run(BULK, run_id))
     report = stage.xcom(BULK, run_id, MERGE_TASK)
     assert report is not None, "the cleared merge pushed its report"
-    assert (report["already_done"], report["stopped"]) == (count, 0), (
+    # The record counts what the run honoured across its tries: every pair, none by this try.
+    assert (report["already_done"], report["stopped"], report["stopped_this_try"]) == (count, count, 0), (
         f"the clear of the same run resumed every pair: {_counts(report)}"
     )
     resent = posts_for(emulator, code, phones) - after_first
@@ -264,7 +265,7 @@ def test_reused_run_id_sends_every_pair_again_and_a_clear_still_resumes(
     assert second["state"] == "success", stage.failure(stage.describe_run(BULK, run_id))
     report = stage.xcom(BULK, run_id, MERGE_TASK)
     assert report is not None, "the new run's merge pushed its report"
-    assert (report["already_done"], report["stopped"]) == (0, count), (
+    assert (report["already_done"], report["stopped"], report["stopped_this_try"]) == (0, count, count), (
         f"the new run trusted the deleted run's receipts: {_counts(report)}; "
         f"tries {task_tries(stage, run_id)}"
     )
@@ -296,7 +297,10 @@ def test_reused_run_id_sends_every_pair_again_and_a_clear_still_resumes(
 
 
 def _counts(report: dict[str, Any]) -> dict[str, Any]:
-    return {key: report.get(key) for key in ("total", "stopped", "already_done", "chunks_reported", "errors")}
+    return {
+        key: report.get(key)
+        for key in ("total", "stopped", "stopped_this_try", "already_done", "chunks_reported", "errors")
+    }
 
 
 def test_pipeline_runs_on_an_asset_event_posted_through_the_rest_api(
