@@ -38,8 +38,11 @@ log = logging.getLogger(__name__)
 
 
 def alert_compliance(context: dict[str, Any]) -> None:
-    """Stands in for a real alert (Slack, PagerDuty, e-mail): the message holds masked phones only."""
-    log.error("Opt-out deadline alert: %s", context.get("exception"))
+    """Stands in for a real alert (Slack, PagerDuty, e-mail): the message holds masked phones only.
+
+    ``dag.test()`` on Airflow 3.0 to 3.2 passes no exception; the task's log still names the pairs.
+    """
+    log.error("Opt-out deadline alert: %s", context.get("exception") or "see the check_deadlines task log")
 
 
 with DAG(
